@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Set up Cruxboard's virtual environment (.venv) with a Python >= 3.12; idempotent.
+# Prints the path of the venv's python on its last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+    local candidates=()
+    [ -n "${CRUXBOARD_PYTHON:-}" ] && candidates+=("$CRUXBOARD_PYTHON")
+    candidates+=(python3.13 python3.12 python3)
+    if command -v pyenv >/dev/null 2>&1; then
+        for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[2-9]|[2-9][0-9])' | sort -rV); do
+            candidates+=("$(pyenv prefix "$v")/bin/python3")
+        done
+    fi
+    for c in /usr/bin/python3.13 /usr/bin/python3.12; do candidates+=("$c"); done
+    for c in "${candidates[@]}"; do
+        # pyenv shims exist for versions that are not selected; a failing run skips them.
+        if out=$("$c" -c 'import sys; print(sys.version_info >= (3, 12))' 2>/dev/null) \
+            && [ "$out" = "True" ]; then
+            command -v "$c" 2>/dev/null || echo "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+    if ! PY=$(find_python); then
+        echo "Cruxboard needs Python 3.12 or newer (PyMC 6 does) and found none." >&2
+        echo "Install one (e.g. 'pyenv install 3.12', or apt's python3.13 on Debian 13)," >&2
+        echo "or point CRUXBOARD_PYTHON at it, then run this again." >&2
+        exit 1
+    fi
+    echo "setup: creating .venv with $PY ($("$PY" --version))" >&2
+    "$PY" -m venv .venv
+fi
+
+stamp=".venv/.cruxboard-installed"
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "setup: installing dependencies (about 30 s the first time)" >&2
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" >&2
+    echo "$want" > "$stamp"
+fi
+echo "$PWD/.venv/bin/python"
