@@ -1,0 +1,158 @@
+"""The hierarchical group model (DESIGN §2): the one module that builds the PyMC graph.
+
+pi_i ~ Dirichlet(kappa * mu)                 credences over A-D
+logit q_ij ~ Normal(theta_j, tau_j)          factors, direct P(scheming), evidence readings
+
+The logit-normal block has no per-person latent variables: each stated probability is
+the person's own belief, so its logit is observed directly and the model keeps the same
+small number of parameters whatever the group's size. Exact 0 and 1 (and 0 credences)
+are censored: a stated 0 means "below `zero_threshold`", never log(0), and never a
+clipped value (clipping biases kappa and mu). Unanswered items are left out of the
+likelihood (missing data). The evidence is never a likelihood term here: it enters
+only in the derived quantities (model/derived.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from model.schema import GroupData, reading_default
+from priors import SCENARIO_IDS, Defaults, load_defaults
+
+
+def _logit(p: float | np.ndarray) -> np.ndarray:
+    return np.log(p) - np.log1p(-np.asarray(p))
+
+
+# Every non-empty subset of A-D: which credences a participant stated above 0.
+PATTERNS = np.array([[(k >> b) & 1 for b in range(4)] for k in range(1, 16)], dtype=float)
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Sufficient statistics of a group, held in pm.Data (fixed shapes whatever N is).
+
+    The likelihood depends on the participants only through these sums, so it is exact
+    and its cost does not grow with the size of the group.
+    """
+
+    pat_n: np.ndarray  # (15,) participants with each zero pattern
+    pat_logsum: np.ndarray  # (15, 4) sum of log credence over them, where positive
+    col_n: np.ndarray  # (J,) interior answers per quantity
+    col_mean: np.ndarray  # (J,) mean logit of the interior answers (0 if none)
+    col_ss: np.ndarray  # (J,) sum of squared deviations from that mean
+    col_low: np.ndarray  # (J,) answers of exactly 0 (censored below)
+    col_high: np.ndarray  # (J,) answers of exactly 1 (censored above)
+
+    def as_data(self) -> dict[str, np.ndarray]:
+        """The pm.Data values by name."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def model_inputs(data: GroupData) -> ModelInputs:
+    """Sufficient statistics of `data`; NaN (no answer) counts nowhere."""
+    pos = data.credences > 0
+    code = (pos * (1 << np.arange(4))).sum(axis=1) - 1
+    with np.errstate(divide="ignore"):
+        logs = np.where(pos, np.log(np.where(pos, data.credences, 1.0)), 0.0)
+    pat_n = np.bincount(code, minlength=15).astype(float)
+    pat_logsum = np.zeros((15, 4))
+    np.add.at(pat_logsum, code, logs)
+
+    v = data.values
+    answered = ~np.isnan(v)
+    low = answered & (v <= 0.0)
+    high = answered & (v >= 1.0)
+    interior = answered & ~low & ~high
+    y = np.where(interior, _logit(np.where(interior, v, 0.5)), 0.0)
+    n = interior.sum(axis=0).astype(float)
+    mean = np.divide(y.sum(axis=0), n, out=np.zeros_like(n), where=n > 0)
+    ss = (np.where(interior, y - mean, 0.0) ** 2).sum(axis=0)
+    return ModelInputs(
+        pat_n,
+        pat_logsum,
+        n,
+        mean,
+        ss,
+        low.sum(axis=0).astype(float),
+        high.sum(axis=0).astype(float),
+    )
+
+
+def column_prior_means(data: GroupData, defaults: Defaults) -> np.ndarray:
+    """Prior means of theta_j (logit scale): factor hyperprior, or the reading's default."""
+    h = defaults.hyperpriors
+    n_fixed = len(defaults.factor_ids) + 1
+    means = [h.factors.theta_mean] * n_fixed
+    for item in data.evidence:
+        for s in SCENARIO_IDS:
+            d = reading_default(item, s, defaults)
+            means.append(0.0 if d is None else float(_logit(d)))
+    return np.asarray(means)
+
+
+def model_data(data: GroupData, defaults: Defaults) -> dict[str, np.ndarray]:
+    """Everything the graph reads from pm.Data: sufficient statistics and column priors.
+
+    Two groups with the same number of quantities share one compiled graph.
+    """
+    hyper = defaults.hyperpriors
+    fixed = np.arange(len(data.columns)) < len(defaults.factor_ids) + 1
+    eps = np.where(fixed, hyper.factors.zero_threshold, hyper.readings.zero_threshold)
+    return {
+        **model_inputs(data).as_data(),
+        "theta_mean": column_prior_means(data, defaults),
+        "theta_sd": np.where(fixed, hyper.factors.theta_sd, hyper.readings.delta_sd),
+        "tau_sd": np.where(fixed, hyper.factors.tau_sd, hyper.readings.omega_sd),
+        "lo": _logit(eps),
+        "hi": _logit(1.0 - eps),
+    }
+
+
+def build_model(data: GroupData, *, defaults: Defaults | None = None) -> pm.Model:
+    """Build the PyMC group model for `data` (data held in pm.Data, swappable)."""
+    defaults = defaults or load_defaults()
+    hyper = defaults.hyperpriors
+    coords = {"scenario": list(SCENARIO_IDS), "quantity": list(data.columns)}
+    with pm.Model(coords=coords) as model:
+        d = {k: pm.Data(k, v) for k, v in model_data(data, defaults).items()}
+
+        mu = pm.Dirichlet("mu", a=np.asarray(hyper.credences.mu_concentration), dims="scenario")
+        log_kappa = pm.Normal(
+            "log_kappa", hyper.credences.log_kappa_mean, hyper.credences.log_kappa_sd
+        )
+        kappa = pm.Deterministic("kappa", pt.exp(log_kappa))
+        alpha = kappa * mu
+
+        # Per zero pattern P: the stated-positive credences renormalised are Dir(alpha_P),
+        # independent of the stated zeros' true total T ~ Beta(alpha_Z, alpha_P) (the
+        # Dirichlet's neutrality); a stated 0 is the censored event T < eps. Exact.
+        a_pos = PATTERNS @ alpha
+        a_zero = (1.0 - PATTERNS) @ alpha
+        has_zero = PATTERNS.sum(axis=1) < 4
+        per_person = pt.gammaln(a_pos) - PATTERNS @ pt.gammaln(alpha)
+        if has_zero.any():
+            eps = hyper.credences.zero_threshold
+            safe_zero = pt.switch(has_zero, a_zero, 1.0)
+            per_person += pt.switch(has_zero, pt.log(pt.betainc(safe_zero, a_pos, eps)), 0.0)
+        dir_ll = pt.sum(d["pat_n"] * per_person) + pt.sum(d["pat_logsum"] * (alpha - 1.0))
+        pm.Potential("credences_loglik", dir_ll)
+
+        theta = pm.Normal("theta", d["theta_mean"], d["theta_sd"], dims="quantity")
+        tau = pm.HalfNormal("tau", d["tau_sd"], dims="quantity")
+        # Interior answers: sum_i log N(y_i | theta, tau) from (n, mean, ss);
+        # stated 0 / 1: log P(logit q < logit eps) and log P(logit q > logit(1 - eps)).
+        n = d["col_n"]
+        normal_ll = -n * (pt.log(tau) + 0.5 * np.log(2 * np.pi)) - (
+            d["col_ss"] + n * (d["col_mean"] - theta) ** 2
+        ) / (2 * tau**2)
+        dist = pm.Normal.dist(theta, tau)
+        censored_ll = d["col_low"] * pm.logcdf(dist, d["lo"]) + d["col_high"] * pm.logccdf(
+            dist, d["hi"]
+        )
+        pm.Potential("quantities_loglik", pt.sum(normal_ll + censored_ll))
+    return model

@@ -1,0 +1,46 @@
+"""Persistence (SQLAlchemy) for groups, participants and response revisions.
+
+May import only the standard library and SQLAlchemy.
+"""
+
+from store.db import (
+    BUSY_TIMEOUT_SECONDS,
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    CorruptDatabaseError,
+    Group,
+    ImportedGroup,
+    NotFoundError,
+    Participant,
+    Revision,
+    Store,
+)
+from store.schema import (
+    MAX_DISPLAY_NAME_CHARS,
+    MAX_EVIDENCE_CHARS,
+    MAX_GROUP_NAME_CHARS,
+    MAX_PAYLOAD_BYTES,
+    SCHEMA_VERSION,
+    SchemaError,
+    StoreError,
+)
+
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "EXPORT_FORMAT",
+    "EXPORT_VERSION",
+    "MAX_DISPLAY_NAME_CHARS",
+    "MAX_EVIDENCE_CHARS",
+    "MAX_GROUP_NAME_CHARS",
+    "MAX_PAYLOAD_BYTES",
+    "SCHEMA_VERSION",
+    "CorruptDatabaseError",
+    "Group",
+    "ImportedGroup",
+    "NotFoundError",
+    "Participant",
+    "Revision",
+    "SchemaError",
+    "Store",
+    "StoreError",
+]
