@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import nutpie
 import numpy as np
+import nutpie
 import xarray as xr
 
 from model.derived import add_derived

@@ -13,6 +13,7 @@ from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem, load_de
 
 REFERENCE = "A"
 COHERENCE_FACTOR = 3.0  # "disagree strongly": the two answers differ by 3x or more
+IMPLICATION_FACTOR = 1.5  # P(D) above P(scheming) by this much breaks "D implies scheming"
 
 
 def counts_rates(item: CountsEvidence, defaults: Defaults) -> tuple[np.ndarray, np.ndarray]:
@@ -193,7 +194,7 @@ def coherence(response: Response) -> Coherence:
 
     - product vs direct P(scheming): flagged when they differ by 3x or more;
     - D (already scheming, covertly) implies scheming, so P(scheming) should be at
-      least P(D): flagged when the product or the direct answer is below P(D) by 3x or more;
+      least P(D): flagged when the product or the direct answer is below P(D) by 1.5x or more;
     - the warning sign: three factors at 0.5 or above while the fourth holds the product
       below 0.1.
     """
@@ -207,7 +208,7 @@ def coherence(response: Response) -> Coherence:
             "directly: one of the two does not say what you believe."
         )
     for label, value in (("factor product", product), ("direct P(scheming)", direct)):
-        if value is not None and d > 0 and d >= COHERENCE_FACTOR * value:
+        if value is not None and d > 0 and d >= IMPLICATION_FACTOR * value:
             notes.append(
                 f"Your credence in D (models already scheme) is {d:.3g}, but your {label} is "
                 f"only {value:.3g}; D implies scheming, so P(scheming) should be at least P(D)."
@@ -238,7 +239,7 @@ def rising_factors_warning(previous: Response, current: Response) -> str | None:
 
 @dataclass(frozen=True)
 class Undetected:
-    """Undetected misalignment for one counts item: m_s (1 - d_s) per scenario and in expectation."""
+    """Undetected misalignment for one counts item: m_s (1 - d_s) per scenario, and expected."""
 
     evidence_id: str
     per_scenario: np.ndarray

@@ -1,0 +1,147 @@
+"""Responses files: the documented CSV and JSON formats, read all-or-nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from model.schema import Response, ResponseError, validate_group
+from priors import SCENARIO_IDS, Defaults, EvidenceItem, load_defaults
+
+MAX_FILE_BYTES = 50_000_000
+
+
+def csv_columns(evidence: Sequence[EvidenceItem], defaults: Defaults) -> list[str]:
+    """The CSV header, in order."""
+    return [
+        "participant",
+        *SCENARIO_IDS,
+        *defaults.factor_ids,
+        defaults.direct.id,
+        *(f"{e.id}:{s}" for e in evidence for s in SCENARIO_IDS),
+        "rationale",
+    ]
+
+
+def _row_to_raw(row: dict[str, str], evidence: Sequence[EvidenceItem], defaults: Defaults) -> dict:
+    return {
+        "participant": row.get("participant"),
+        "scenarios": {s: row.get(s) for s in SCENARIO_IDS},
+        "factors": {f: row.get(f) for f in defaults.factor_ids},
+        "p_scheming": row.get(defaults.direct.id),
+        "readings": {e.id: {s: row.get(f"{e.id}:{s}") for s in SCENARIO_IDS} for e in evidence},
+        "rationale": row.get("rationale") or "",
+    }
+
+
+def parse_csv(text: str, *, evidence: Sequence[EvidenceItem], defaults: Defaults) -> list[dict]:
+    """CSV text to raw response dicts; checks the header first."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    known = csv_columns(evidence, defaults)
+    unknown = [c for c in header if c not in known]
+    if unknown:
+        ids = [e.id for e in evidence]
+        raise ResponseError(
+            f"unknown column(s) {unknown[:10]}; the columns are {known} "
+            f"(evidence columns are '<evidence id>:<scenario>' with ids {ids})"
+        )
+    missing = [c for c in ("participant", *SCENARIO_IDS) if c not in header]
+    if missing:
+        raise ResponseError(f"missing column(s) {missing}; participant and A, B, C, D are required")
+    if len(set(header)) != len(header):
+        raise ResponseError("a column appears twice in the header; give each column once")
+    rows = []
+    for row in reader:
+        if None in row:  # more cells than header fields
+            raise ResponseError(
+                f"row {reader.line_num - 1}: more cells than columns; check for an unquoted comma"
+            )
+        rows.append(_row_to_raw(row, evidence, defaults))
+    return rows
+
+
+def read_responses(
+    path: str | Path,
+    *,
+    evidence: Sequence[EvidenceItem],
+    defaults: Defaults | None = None,
+) -> list[Response]:
+    """Read a CSV or JSON responses file and validate every row (all or nothing).
+
+    Raises
+    ------
+    ResponseError
+        With one line per problem.
+    """
+    defaults = defaults or load_defaults()
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ResponseError(f"{path}: cannot read it ({exc.strerror})") from None
+    if size > MAX_FILE_BYTES:
+        raise ResponseError(f"{path}: {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ResponseError(f"{path}: not UTF-8 text; save it as UTF-8 (CSV UTF-8)") from None
+    return parse_responses(
+        text, fmt=path.suffix.lower().lstrip("."), evidence=evidence, defaults=defaults
+    )
+
+
+def parse_responses(
+    text: str, *, fmt: str, evidence: Sequence[EvidenceItem], defaults: Defaults | None = None
+) -> list[Response]:
+    """Parse responses from CSV or JSON text (`fmt` "csv" or "json")."""
+    defaults = defaults or load_defaults()
+    if fmt == "csv":
+        try:
+            raws = parse_csv(text, evidence=evidence, defaults=defaults)
+        except csv.Error as exc:
+            raise ResponseError(f"not valid CSV ({exc})") from None
+    elif fmt == "json":
+        try:
+            raws = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ResponseError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        if not isinstance(raws, list):
+            raise ResponseError("the JSON must be a list of response objects ([{...}, ...])")
+    else:
+        raise ResponseError(f"unknown file type {fmt!r}; give a .csv or .json file")
+    return validate_group(raws, evidence=evidence, defaults=defaults)
+
+
+def _cell(v: Any) -> Any:
+    return "" if v is None else v
+
+
+def responses_to_csv(
+    responses: Sequence[Response], *, evidence: Sequence[EvidenceItem], defaults: Defaults
+) -> str:
+    """The documented CSV (empty cells = no answer)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(csv_columns(evidence, defaults))
+    for r in responses:
+        writer.writerow(
+            [
+                r.participant,
+                *(r.scenarios[s] for s in SCENARIO_IDS),
+                *(_cell(r.factors[f]) for f in defaults.factor_ids),
+                _cell(r.p_scheming),
+                *(_cell(r.readings[e.id][s]) for e in evidence for s in SCENARIO_IDS),
+                r.rationale,
+            ]
+        )
+    return buf.getvalue()
+
+
+def responses_to_json(responses: Sequence[Response]) -> str:
+    """The documented JSON: a list of response objects."""
+    return json.dumps([r.to_dict() for r in responses], indent=1, ensure_ascii=False)
