@@ -40,8 +40,16 @@ stamp=".venv/.cruxboard-installed"
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "setup: installing dependencies (about 30 s the first time)" >&2
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" >&2
+    # pip warns about local mirror folders that do not exist here; keep the output readable
+    set +e
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" 2>&1 \
+        | grep -v "^WARNING: Location" >&2
+    status=${PIPESTATUS[0]}
+    set -e
+    if [ "$status" != 0 ]; then
+        echo "setup: pip install failed (exit $status); see the messages above" >&2
+        exit 1
+    fi
     echo "$want" > "$stamp"
 fi
 echo "$PWD/.venv/bin/python"
