@@ -140,10 +140,16 @@ def test_scheming_product_and_coherence_notes(defaults):
     assert any("D implies scheming" in n and "factor product" in n for n in notes)
     assert not any("direct P(scheming)" in n and "D implies" in n for n in notes)
 
-    warn = resp(defaults, factors={
-        "non_corrigibility": 0.8, "misaligned_goals": 0.7, "evades_guardrails": 0.9,
-        "strategic_reasoning": 0.05,
-    }, p_scheming=0.03)
+    warn = resp(
+        defaults,
+        factors={
+            "non_corrigibility": 0.8,
+            "misaligned_goals": 0.7,
+            "evades_guardrails": 0.9,
+            "strategic_reasoning": 0.05,
+        },
+        p_scheming=0.03,
+    )
     assert any("Warning sign" in n and "strategic_reasoning" in n for n in coherence(warn).notes)
 
     no_product = resp(defaults, factors={"misaligned_goals": 0.3})
@@ -151,14 +157,24 @@ def test_scheming_product_and_coherence_notes(defaults):
 
 
 def test_rising_factors_warning_across_revisions(defaults):
-    before = resp(defaults, factors={
-        "non_corrigibility": 0.3, "misaligned_goals": 0.3, "evades_guardrails": 0.3,
-        "strategic_reasoning": 0.5,
-    })
-    after = resp(defaults, factors={
-        "non_corrigibility": 0.5, "misaligned_goals": 0.5, "evades_guardrails": 0.5,
-        "strategic_reasoning": 0.12,
-    })
+    before = resp(
+        defaults,
+        factors={
+            "non_corrigibility": 0.3,
+            "misaligned_goals": 0.3,
+            "evades_guardrails": 0.3,
+            "strategic_reasoning": 0.5,
+        },
+    )
+    after = resp(
+        defaults,
+        factors={
+            "non_corrigibility": 0.5,
+            "misaligned_goals": 0.5,
+            "evades_guardrails": 0.5,
+            "strategic_reasoning": 0.12,
+        },
+    )
     assert "Three factors rose" in rising_factors_warning(before, after)
     assert rising_factors_warning(before, before) is None
 

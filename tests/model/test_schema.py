@@ -34,8 +34,14 @@ def test_a_good_response_becomes_a_named_record(defaults):
         ({"scenarios": {"A": 0.5, "B": 0.3, "C": 0.2, "D": -0.0001}}, "is negative"),
         ({"scenarios": {"A": math.nan, "B": 0.3, "C": 0.2, "D": 0.1}}, "not a finite number"),
         ({"scenarios": {"A": math.inf, "B": 0.3, "C": 0.2, "D": 0.1}}, "not a finite number"),
-        ({"scenarios": {"A": 0.4, "B": 0.3, "C": 0.2, "E": 0.1}}, r"unknown scenario id\(s\) \['E'\]"),
-        ({"scenarios": {"A": 0.4, "B": 0.3, "C": 0.3}}, "credence in D: no answer; this one is required"),
+        (
+            {"scenarios": {"A": 0.4, "B": 0.3, "C": 0.2, "E": 0.1}},
+            r"unknown scenario id\(s\) \['E'\]",
+        ),
+        (
+            {"scenarios": {"A": 0.4, "B": 0.3, "C": 0.3}},
+            "credence in D: no answer; this one is required",
+        ),
         ({"scenarios": {"A": "lots", "B": 0.3, "C": 0.2, "D": 0.1}}, "'lots' is not a number"),
         ({"scenarios": {"A": True, "B": 0.3, "C": 0.2, "D": 0.1}}, "give a number in"),
         ({"scenarios": [0.4, 0.3, 0.2, 0.1]}, "scenarios must map A, B, C, D"),
@@ -68,7 +74,9 @@ def test_percent_text_is_read_as_a_percentage(defaults):
 
 
 def test_unanswered_items_are_missing_not_zero(defaults):
-    r = check(raw_response(p_scheming=None, factors={"misaligned_goals": 0.2}, readings={}), defaults)
+    r = check(
+        raw_response(p_scheming=None, factors={"misaligned_goals": 0.2}, readings={}), defaults
+    )
     data = to_group_data([r], evidence=defaults.evidence, defaults=defaults)
     assert r.p_scheming is None and r.factors["non_corrigibility"] is None
     assert np.isnan(data.values[0, data.columns.index("p_scheming")])
@@ -95,7 +103,10 @@ def test_group_data_renormalises_credences_within_tolerance(defaults):
 
 
 def test_csv_and_json_round_trip(defaults, tmp_path):
-    rs = [check(raw_response("Ada"), defaults), check(raw_response("Bo", p_scheming=None), defaults)]
+    rs = [
+        check(raw_response("Ada"), defaults),
+        check(raw_response("Bo", p_scheming=None), defaults),
+    ]
     for fmt, text in (
         ("csv", responses_to_csv(rs, evidence=defaults.evidence, defaults=defaults)),
         ("json", responses_to_json(rs)),
@@ -109,7 +120,11 @@ def test_csv_and_json_round_trip(defaults, tmp_path):
 @pytest.mark.parametrize(
     ("fmt", "text", "message"),
     [
-        ("csv", "participant,A,B,C,D,mood\nx,0.4,0.3,0.2,0.1,1\n", r"unknown column\(s\) \['mood'\]"),
+        (
+            "csv",
+            "participant,A,B,C,D,mood\nx,0.4,0.3,0.2,0.1,1\n",
+            r"unknown column\(s\) \['mood'\]",
+        ),
         ("csv", "participant,A,B,C\nx,0.4,0.3,0.3\n", r"missing column\(s\) \['D'\]"),
         ("csv", "participant,A,B,C,D\nx,0.4,0.3,0.2,0.1,9\n", "more cells than columns"),
         ("csv", "participant,A,B,C,D,no_collusion:E\n", "unknown column"),

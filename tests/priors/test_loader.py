@@ -60,7 +60,10 @@ episodes = 100
         ("title = 'x'", r"no \[\[evidence\]\] items"),
         (GOOD + "false_alarm_rate = nan\n", "false_alarm_rate: must be a finite number"),
         (GOOD + "misalignment_rate = { A = 0.1 }\n", "must give all of A, B, C, D"),
-        (GOOD + "misalignment_rate = { A = 0.1, B = 0.1, C = 0.1, E = 0.1 }\n", "misalignment_rate"),
+        (
+            GOOD + "misalignment_rate = { A = 0.1, B = 0.1, C = 0.1, E = 0.1 }\n",
+            "misalignment_rate",
+        ),
         ("x" * 300_000, "larger than 200 kB"),
     ],
 )
