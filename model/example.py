@@ -106,7 +106,7 @@ def example_responses(
             "factors": dict(zip(defaults.factor_ids, f.tolist(), strict=True)),
             "p_scheming": None
             if i % 5 == 4
-            else round(direct * float(np.exp(rng.normal(0, 0.3))), 3),
+            else round(min(direct * float(np.exp(rng.normal(0, 0.3))), 0.99), 3),
             "readings": readings,
             "rationale": f"({label}) {why}",
         }
