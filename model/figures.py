@@ -84,6 +84,16 @@ def _pct(p: float) -> str:
     return f"{100 * p:.0f} %"
 
 
+MAX_ROWS = 40  # one-row-per-member figures show at most this many members
+
+
+def _largest_rows(score: np.ndarray, max_rows: int = MAX_ROWS) -> np.ndarray:
+    """Indices of the `max_rows` highest scores (all rows if fewer), in the original order."""
+    if len(score) <= max_rows:
+        return np.arange(len(score))
+    return np.sort(np.argsort(-score, kind="stable")[:max_rows])
+
+
 def _figure(width: float, height: float) -> tuple[Figure, SubFigure]:
     """A figure and the subfigure that holds the plots and their legend.
 
@@ -711,6 +721,9 @@ def crux(analysis: Analysis, *, versus: str = "D") -> Figure:
         gaps = np.array([u.terms[:, k] - consensus for u in analysis.updates])  # (N, T)
         totals = gaps.sum(axis=1)
     names = [u.participant for u in analysis.updates]
+    n_all = len(names)
+    keep = _largest_rows(np.where(np.isfinite(totals), np.abs(totals), np.inf))
+    gaps, totals, names = gaps[keep], totals[keep], [names[i] for i in keep]
     n, n_terms = gaps.shape
 
     finite = np.where(np.isfinite(gaps), gaps, 0.0)
@@ -816,6 +829,8 @@ def crux(analysis: Analysis, *, versus: str = "D") -> Figure:
         f"(posterior mean of the model's log_odds), so the bars add up to the gap (◆). "
         f"1 nat = ×2.7 in odds, 2.3 nats = ×10. ±∞: the member stated a probability of 0."
     )
+    if n < n_all:
+        caption += f" Shown: the {n} of {n_all} members furthest from the consensus."
     _titles(fig, f"Where members part from the consensus: {versus} versus A", caption)
     return fig
 
@@ -943,6 +958,9 @@ def scheming_coherence(analysis: Analysis) -> Figure:
     defaults = analysis.defaults
     checks = [coherence(r) for r in analysis.responses]
     names = [r.participant for r in analysis.responses]
+    n_all = len(checks)
+    keep = _largest_rows(np.array([len(c.notes) for c in checks], dtype=float))
+    checks, names = [checks[i] for i in keep], [names[i] for i in keep]
     n = len(checks)
     kinds = (
         ("product", "product of the four factors", "o", _OI["blue"]),
@@ -1055,6 +1073,8 @@ def scheming_coherence(analysis: Analysis) -> Figure:
         "consensus factors (filled) and the consensus of members' products (open) differ; "
         "that difference is informative."
     )
+    if n < n_all:
+        caption += f" Shown: {n} of {n_all} members, those with the most flags first."
     _titles(fig, "Do the scheming answers cohere?", caption)
     return fig
 

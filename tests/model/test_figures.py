@@ -284,3 +284,23 @@ def test_undetected_says_so_when_there_is_no_counts_item(analysis):
     )
     fig = figures.undetected(without)
     assert "No counts evidence" in fig.axes[0].texts[0].get_text()
+
+
+def test_one_row_per_member_figures_cap_large_groups(defaults, sampler):
+    """With 45 members, crux shows the 40 furthest from the consensus and says so."""
+    big = analyse(
+        example_responses(n=45, defaults=defaults),
+        evidence=defaults.evidence,
+        defaults=defaults,
+        sampler=sampler,
+        draws=100,
+        tune=100,
+        chains=2,
+        random_seed=1,
+    )
+    fig = figures.crux(big)
+    ax = fig.subfigs[0].axes[0]
+    assert len(ax.get_yticklabels()) == figures.MAX_ROWS
+    assert any("40 of 45 members" in " ".join(t.get_text().split()) for t in fig.texts)
+    fig = figures.scheming_coherence(big)
+    assert any("40 of 45 members" in " ".join(t.get_text().split()) for t in fig.texts)
