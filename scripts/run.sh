@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Set up Cruxboard and run its main job: aggregate the shipped example group with the
-# command line, writing summary.json, posterior.nc and every figure under out/example/.
+# Set up Cruxboard and start the app on its embedded default database (a SQLite file,
+# ./cruxboard.db or $CRUXBOARD_DB; PostgreSQL when DATABASE_URL is set).
+# Address and port: CRUXBOARD_ADDRESS (default 127.0.0.1), CRUXBOARD_PORT (default 8501).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=$(bash scripts/setup.sh | tail -n 1)
-"$PY" -m model example --out out/example.csv
-"$PY" -m model evidence-example --out out/evidence.toml
-"$PY" -m model aggregate out/example.csv --evidence out/evidence.toml --out out/example --seed 1
-echo "Open out/example/ for summary.json and the figures (PNG, SVG, PDF)."
+address=${CRUXBOARD_ADDRESS:-127.0.0.1}
+port=${CRUXBOARD_PORT:-8501}
+if [ -n "${DATABASE_URL:-}" ]; then db="PostgreSQL (DATABASE_URL)"; else db="SQLite file ${CRUXBOARD_DB:-$PWD/cruxboard.db}"; fi
+echo "Cruxboard: open http://$address:$port in a browser (database: $db; Ctrl-C stops it)"
+exec "$PY" -m streamlit run app.py --server.headless true --browser.gatherUsageStats false \
+    --server.address "$address" --server.port "$port"
