@@ -1,0 +1,162 @@
+"""The whole path as people walk it, in Debian's Chromium: create, answer, revise, review."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+TIMEOUT = 120_000  # the first dashboard view compiles the model (about 30 s)
+
+ANSWERS = {
+    "Ada": {
+        "cred": {"A": 60, "B": 20, "C": 15, "D": 5},
+        "fac": [20, 30, 40, 60],
+        "p_scheming": 4,
+        "read": {"monitoring_counts": [60, 60, 60, 30], "no_collusion": [90, 80, 85, 60]},
+        "rationale": "Evals have tracked behaviour so far.",
+    },
+    "Bo <b>": {
+        "cred": {"A": 10, "B": 10, "C": 40, "D": 40},
+        "fac": [60, 70, 70, 90],
+        "p_scheming": 40,
+        "read": {"monitoring_counts": [60, 50, 30, 1], "no_collusion": [90, 80, 85, 40]},
+        "rationale": "<script>alert(1)</script> [a link](http://example.invalid)",
+    },
+}
+FACTORS = ["non_corrigibility", "misaligned_goals", "evades_guardrails", "strategic_reasoning"]
+
+
+def _set_number(page: Page, key: str, value: int) -> None:
+    box = page.locator(f".st-key-{key} input")
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def _fill_form(page: Page, name: str, answers: dict) -> None:
+    expect(page.locator(".st-key-el_cred_A input")).to_be_visible(timeout=TIMEOUT)
+    for s, v in answers["cred"].items():
+        _set_number(page, f"el_cred_{s}", v)
+    for f, v in zip(FACTORS, answers["fac"], strict=True):
+        _set_number(page, f"el_fac_{f}", v)
+    _set_number(page, "el_p_scheming", answers["p_scheming"])
+    for item, values in answers["read"].items():
+        for s, v in zip("ABCD", values, strict=True):
+            _set_number(page, f"el_read_{item}_{s}", v)
+    page.locator(".st-key-el_rationale textarea").fill(answers["rationale"])
+    name_box = page.locator(".st-key-el_name input")
+    if name_box.count():
+        name_box.fill(name)
+        name_box.press("Tab")
+
+
+def _submit(page: Page) -> str:
+    expect(page.locator(".st-key-elicit_feedback")).to_be_visible(timeout=TIMEOUT)
+    page.locator(".st-key-elicit_submit button").click()
+    link = page.locator(".st-key-elicit_comeback_link code")
+    expect(link).to_be_visible(timeout=TIMEOUT)
+    return link.inner_text().strip()
+
+
+def test_facilitator_and_two_participants_walk_the_whole_path(
+    app_server, browser, tmp_path, output_path
+):
+    base, _db = app_server
+    shots = Path(output_path)  # pytest-playwright's per-test output folder (test-results/...)
+    shots.mkdir(parents=True, exist_ok=True)
+
+    # The facilitator creates a group and gets two links.
+    fac = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = fac.new_page()
+    page.goto(base)
+    page.locator(".st-key-start_name input").fill("Reading group")
+    page.get_by_role("button", name="Create the group").click()
+    join = page.locator(".st-key-start_join_link code")
+    expect(join).to_be_visible(timeout=TIMEOUT)
+    join_url = join.inner_text().strip()
+    dashboard_url = page.locator(".st-key-start_facilitator_link code").inner_text().strip()
+    assert "group=" in join_url and "token=" not in join_url
+    assert "token=" in dashboard_url
+    page.screenshot(path=shots / "1-start.png", full_page=True)
+
+    # Two participants open the participant link; one answers on a phone (390 px).
+    comeback = {}
+    for name, viewport in (("Ada", (1280, 900)), ("Bo <b>", (390, 844))):
+        ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        p = ctx.new_page()
+        p.goto(join_url)
+        _fill_form(p, name, ANSWERS[name])
+        feedback = p.locator(".st-key-elicit_feedback")
+        expect(feedback).to_contain_text("after the evidence", timeout=TIMEOUT)
+        comeback[name] = _submit(p)
+        suffix = "phone" if viewport[0] == 390 else "desktop"
+        p.screenshot(path=shots / f"2-elicit-{suffix}.png", full_page=True)
+        ctx.close()
+
+    # Ada comes back with her private link and revises: a new revision, history kept.
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    p = ctx.new_page()
+    p.goto(comeback["Ada"])
+    box = p.locator(".st-key-el_cred_A input")
+    expect(box).to_have_value("60", timeout=TIMEOUT)
+    _set_number(p, "el_cred_A", 55)
+    _set_number(p, "el_cred_D", 10)
+    p.locator(".st-key-elicit_submit button").click()
+    expect(p.get_by_text("What you said before (2 saved)")).to_be_visible(timeout=TIMEOUT)
+    p.screenshot(path=shots / "3-revise.png", full_page=True)
+    ctx.close()
+
+    # The facilitator opens the dashboard, sees both, and downloads a PNG and the CSV.
+    page.goto(dashboard_url)
+    answered = page.get_by_test_id("stMetric").filter(has_text="Answered in round 1")
+    expect(answered.get_by_test_id("stMetricValue")).to_have_text("2", timeout=TIMEOUT)
+    expect(page.locator(".st-key-db_reproduce code")).to_be_visible(timeout=TIMEOUT)
+    page.screenshot(path=shots / "4-dashboard.png", full_page=True)
+    files = {}
+    for key, name in (
+        ("db_dl_pools_png", "pools.png"),
+        ("db_dl_csv", "responses.csv"),
+        ("db_dl_evidence", "evidence.toml"),
+        ("db_dl_summary", "summary.json"),
+    ):
+        with page.expect_download() as download:
+            page.locator(f".st-key-{key} button").click()
+        files[name] = tmp_path / name
+        download.value.save_as(files[name])
+    assert files["pools.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    csv_text = files["responses.csv"].read_text()
+    assert "Ada,0.55," in csv_text and "<script>alert(1)</script>" in csv_text
+
+    # `python -m model aggregate` on the downloaded files reproduces the dashboard's numbers.
+    command = page.locator(".st-key-db_reproduce code").inner_text().split()
+    args = command[command.index("aggregate") + 1 :]
+    args = [str(tmp_path / a) if a in ("responses.csv", "evidence.toml") else a for a in args]
+    args[args.index("--out") + 1] = str(tmp_path / "result")
+    proc = subprocess.run(
+        [sys.executable, "-m", "model", "aggregate", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    ours = json.loads((tmp_path / "result" / "summary.json").read_text())
+    theirs = json.loads(files["summary.json"].read_text())
+    for s in "ABCD":
+        assert ours["consensus_prior"][s]["mean"] == pytest.approx(
+            theirs["consensus_prior"][s]["mean"], abs=1e-9
+        )
+        assert ours["consensus_posterior"][s]["mean"] == pytest.approx(
+            theirs["consensus_posterior"][s]["mean"], abs=1e-9
+        )
+    assert [p["posterior"] for p in ours["participants"]] == [
+        p["posterior"] for p in theirs["participants"]
+    ]
+    fac.close()
