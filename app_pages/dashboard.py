@@ -1,0 +1,438 @@
+"""Dashboard: the facilitator's view of the group: consensus, pools, cruxes, rounds, exports."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common, exports
+from model import Analysis
+from model import figures as figs
+from model.disagreement import pair_crux
+from model.report import RoundComparison, compare_rounds
+from priors import SCENARIO_IDS, Defaults, EvidenceItem
+from store import Group, Store
+
+NOT_ALLOWED = (
+    "Not allowed. This page needs the facilitator's private link (with its token). "
+    "If you are a participant, open the participant link instead."
+)
+ROUND_OPENED = "dashboard_round_opened"  # message after opening a round, shown once
+ROUNDS_SEEN = "dashboard_rounds_seen"  # (group, rounds with answers) when last shown
+FIGURE_ALT = {
+    "trajectories": "Alignment against capability in the four scenarios, weighted by the group",
+    "trajectories_log": "The same trajectories on a log axis of the misalignment rate",
+    "participants_vs_consensus": "Each member's credence in A to D beside the consensus",
+    "pools": "Classical pools beside the model's consensus, before and after the evidence",
+    "factor_spread": "Each factor of scheming: members, consensus and a new member",
+    "prior_vs_posterior": "The group consensus before and after the evidence",
+    "crux": "Where each member parts from the consensus, split by prior and evidence",
+    "undetected": "Undetected misalignment per scenario, per member and for the group",
+    "scheming_coherence": "Factor product, direct P(scheming) and credence in D per member",
+}
+
+
+def _open_round(group_id: str, token: str) -> None:
+    store = common.get_store()
+    if store.is_facilitator(group_id, token):  # checked again: a callback is a request too
+        st.session_state[ROUND_OPENED] = store.open_next_round(group_id)
+        st.session_state.pop("db_confirm_round", None)
+
+
+@st.fragment
+def _round_opener(group_id: str, token: str, current: int) -> None:
+    # A fragment: ticking the box reruns only this part, not every figure on the page.
+    with st.expander(f"Open round {current + 1}"):
+        st.markdown(
+            "A new round asks everyone to answer again (for example after discussing the "
+            "cruxes). Their latest answer is pre-filled; earlier rounds are kept."
+        )
+        confirm = st.checkbox(f"Yes, open round {current + 1}", key="db_confirm_round")
+        opened = st.button(
+            f"Open round {current + 1}",
+            key="db_open_round",
+            disabled=not confirm,
+            on_click=_open_round,
+            args=(group_id, token),
+        )
+    if opened:
+        st.rerun()  # the whole page: counts and rounds changed
+
+
+def _pyplot(make: Callable[[], Any], alt: str) -> None:
+    """Draw one figure; a figure that fails says so instead of taking the page down."""
+    try:
+        st.pyplot(make(), alt=alt)  # drawing happens here too (e.g. a name matplotlib misreads)
+    except ValueError as exc:
+        st.warning(f"This figure cannot be drawn: {common.md_escape(str(exc))}")
+
+
+def _consensus(summary: dict[str, Any], defaults: Defaults, analysis: Analysis) -> None:
+    st.header("What the group believes")
+    names = [f"{s.id} · {s.name}" for s in defaults.scenarios]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "consensus μ [94 % HDI]": [
+                    common.show_stat(summary["consensus_prior"][s]) for s in SCENARIO_IDS
+                ],
+                "after the evidence [94 % HDI]": [
+                    common.show_stat(summary["consensus_posterior"][s]) for s in SCENARIO_IDS
+                ],
+            },
+            index=names,
+        ),
+        key="db_consensus_table",
+    )
+    kappa = summary["agreement"]["kappa"]
+    st.markdown(
+        "Agreement κ (larger = more alike): "
+        + common.md_escape(common.show_stat(kappa, as_percent=False))
+    )
+    _pyplot(lambda: figs.prior_vs_posterior(analysis), FIGURE_ALT["prior_vs_posterior"])
+    _pyplot(
+        lambda: figs.participants_vs_consensus(analysis), FIGURE_ALT["participants_vs_consensus"]
+    )
+
+
+def _pools(summary: dict[str, Any], analysis: Analysis) -> None:
+    st.header("Pools side by side")
+    pools = summary["pools"]
+    table = {
+        f"{k} ({when})": [common.show_percent(pools[when][k][s]) for s in SCENARIO_IDS]
+        for when in ("prior", "posterior")
+        for k in pools[when]
+    }
+    st.dataframe(pd.DataFrame(table, index=list(SCENARIO_IDS)), key="db_pools_table")
+    st.caption("prior: pools of the stated credences; posterior: of each member's exact update.")
+    _pyplot(lambda: figs.pools(analysis), FIGURE_ALT["pools"])
+
+
+def _scheming(summary: dict[str, Any], analysis: Analysis) -> None:
+    st.header("Scheming and its factors")
+    rows = {
+        f: [common.show_stat(v["consensus"]), common.show_stat(v["spread"], as_percent=False)]
+        for f, v in summary["factors"].items()
+    }
+    st.dataframe(
+        pd.DataFrame.from_dict(
+            rows, orient="index", columns=["consensus [94 % HDI]", "spread τ (logit scale)"]
+        ),
+        key="db_factors_table",
+    )
+    labels = {
+        "product_of_consensus": "product of the consensus factors",
+        "consensus_of_products": "consensus of members' products",
+        "new_member": "a new member's product",
+        "direct_typical": "direct P(scheming), typical member",
+        "direct_new_member": "direct P(scheming), a new member",
+    }
+    st.dataframe(
+        pd.DataFrame(
+            {"P(scheming) [94 % HDI]": [common.show_stat(v) for v in summary["scheming"].values()]},
+            index=[labels.get(k, k) for k in summary["scheming"]],
+        ),
+        key="db_scheming_table",
+    )
+    _pyplot(lambda: figs.factor_spread(analysis), FIGURE_ALT["factor_spread"])
+    _pyplot(lambda: figs.scheming_coherence(analysis), FIGURE_ALT["scheming_coherence"])
+
+
+def _disagreement(summary: dict[str, Any]) -> None:
+    st.header("Where the group disagrees most")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "quantity": d["quantity"],
+                    "between-person SD [94 % HDI]": common.show_stat(d["spread"]),
+                    "answered": d["answered"],
+                }
+                for d in summary["disagreement"]
+            ]
+        ),
+        hide_index=True,
+        key="db_disagreement_table",
+    )
+
+
+@st.fragment
+def _cruxes(analysis: Analysis) -> None:
+    st.header("Cruxes: why each member differs from the consensus")
+    versus = st.segmented_control(
+        "Scenario compared with A",
+        options=list(SCENARIO_IDS[1:]),
+        default="D",
+        key="db_crux_versus",
+        required=True,
+    )
+    _pyplot(lambda: figs.crux(analysis, versus=versus or "D"), FIGURE_ALT["crux"])
+    names = analysis.data.participants
+    if len(names) >= 2:
+        st.subheader("Two members compared")
+        left, right = st.columns(2)
+        first = left.selectbox("Member", names, index=0, key="db_pair_first")
+        second = right.selectbox("and member", names, index=1, key="db_pair_second")
+        terms = pair_crux(analysis, first, second)
+        st.dataframe(
+            pd.DataFrame(
+                [[common.show_log_odds(v) for v in row] for row in terms],
+                index=["prior", *(f"evidence: {e.id}" for e in analysis.evidence)],
+                columns=[f"{s} vs A" for s in SCENARIO_IDS[1:]],
+            ),
+            key="db_pair_table",
+        )
+        st.caption(
+            "The first member's log-odds against A minus the second's, in nats, split exactly "
+            "into the prior part and each evidence item's part; the rows add up to the gap."
+        )
+    _pyplot(lambda: figs.undetected(analysis), FIGURE_ALT["undetected"])
+
+
+@st.fragment
+def _trajectories(defaults: Defaults, summary: dict[str, Any]) -> None:
+    st.header("Trajectories, weighted by the group's posterior")
+    left, right = st.columns(2)
+    log = left.toggle(
+        "Log axis (misalignment rate): shows the true size of the gap",
+        key="db_traj_log",
+    )
+    factor = right.number_input(
+        '"What we need": the tolerable misalignment rate falls by this factor per 10× capability',
+        min_value=1.0,
+        max_value=1e6,
+        value=float(defaults.need.factor_per_decade),
+        step=1.0,
+        key="db_need_factor",
+    )
+    weights = {s: summary["consensus_posterior"][s]["mean"] for s in SCENARIO_IDS}
+    _pyplot(
+        lambda: figs.trajectories(
+            defaults, weights=weights, factor_per_decade=factor, yscale="log" if log else "linear"
+        ),
+        FIGURE_ALT["trajectories_log" if log else "trajectories"],
+    )
+
+
+def _members(analysis: Analysis, summary: dict[str, Any]) -> None:
+    st.header("Members")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "member": p["id"],
+                    **{f"{s} stated": common.show_percent(p["prior"][s]) for s in SCENARIO_IDS},
+                    **{f"{s} after": common.show_percent(p["posterior"][s]) for s in SCENARIO_IDS},
+                    "factor product": common.show_percent(p["scheming_product"], digits=1),
+                    "direct P(scheming)": common.show_percent(p["p_scheming"], digits=1),
+                    "coherence notes": len(p["coherence_notes"]),
+                }
+                for p in summary["participants"]
+            ]
+        ),
+        hide_index=True,
+        key="db_members_table",
+    )
+    with st.expander("Rationales and coherence notes (plain text)"):
+        for r, p in zip(analysis.responses, summary["participants"], strict=True):
+            st.text(r.participant)
+            if r.rationale.strip():
+                st.text(r.rationale)
+            for note in p["coherence_notes"]:
+                st.caption(common.md_escape(note))
+            st.divider()
+
+
+def _rounds(
+    store: Store, group: Group, evidence: tuple[EvidenceItem, ...], rounds: list[int]
+) -> list[RoundComparison]:
+    if len(rounds) < 2:
+        return []
+    st.header("Rounds compared")
+    summaries = {}
+    for r in rounds:
+        data = common.round_data(store, group, evidence, round=r)
+        summaries[r] = common.fitted(data)[1]
+    table = {
+        f"round {r} (n = {summaries[r]['n_participants']})": [
+            *(common.show_stat(summaries[r]["consensus_prior"][s]) for s in SCENARIO_IDS),
+            common.show_stat(summaries[r]["agreement"]["kappa"], as_percent=False),
+        ]
+        for r in rounds
+    }
+    st.dataframe(
+        pd.DataFrame(table, index=[*(f"consensus {s}" for s in SCENARIO_IDS), "agreement κ"]),
+        key="db_rounds_table",
+    )
+    comparisons = [
+        compare_rounds(summaries[a], summaries[b], rounds=(a, b))
+        for a, b in zip(rounds, rounds[1:], strict=False)
+    ]
+    with st.container(key="db_rounds_verdict"):
+        for c in comparisons:
+            st.markdown(common.md_escape(c.verdict))
+    return comparisons
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "group"
+
+
+def _exports(
+    group: Group,
+    data: common.RoundData,
+    analysis: Analysis,
+    summary: dict[str, Any],
+    comparisons: list[RoundComparison],
+) -> None:
+    st.header("Exports")
+    n_draws = common.draws()
+    command = exports.reproduce_command(data.seed, n_draws)
+    st.markdown(
+        f"Random seed for this round's data: **{data.seed}**. The command line reproduces "
+        "these numbers from the responses and evidence files below:"
+    )
+    with st.container(key="db_reproduce"):
+        st.code(command, language="bash", wrap_lines=True)
+    title = f"Cruxboard report: {group.name}, round {data.round}"
+    slug = f"{_slug(group.name)}-round{data.round}"
+
+    def report() -> str:
+        return exports.report_html(
+            analysis, summary, title=title, rounds=comparisons, note=f"Reproduce: {command}"
+        )
+
+    files = [
+        ("Report (HTML, every figure and table)", report, f"{slug}-report.html", "html", "report"),
+        ("Responses (CSV)", lambda: exports.responses_csv(analysis), "responses.csv", "csv", "csv"),
+        (
+            "Responses (JSON)",
+            lambda: exports.responses_json(analysis),
+            "responses.json",
+            "json",
+            "json",
+        ),
+        ("Evidence (TOML)", lambda: group.evidence, "evidence.toml", "toml", "evidence"),
+        (
+            "Summary (JSON)",
+            lambda: exports.summary_json(summary),
+            "summary.json",
+            "json",
+            "summary",
+        ),
+        (
+            "Posterior (NetCDF)",
+            lambda: exports.posterior_netcdf(analysis),
+            "posterior.nc",
+            "nc",
+            "netcdf",
+        ),
+    ]
+    cols = st.columns(3)
+    for k, (label, make, name, kind, key) in enumerate(files):
+        cols[k % 3].download_button(
+            label,
+            data=make,
+            file_name=name,
+            mime=exports.MIME[kind],
+            key=f"db_dl_{key}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    st.subheader("Figures")
+    for name in figs.FIGURES:
+        label, *buttons = st.columns([2, 1, 1, 1], vertical_alignment="center")
+        label.markdown(f"`{name}`")
+        for col, fmt in zip(buttons, figs.SAVE_FORMATS, strict=True):
+            col.download_button(
+                fmt.upper(),
+                data=lambda name=name, fmt=fmt: exports.named_figure_bytes(analysis, name, fmt),
+                file_name=f"{name}.{fmt}",
+                mime=exports.MIME[fmt],
+                key=f"db_dl_{name}_{fmt}",
+                on_click="ignore",
+            )
+
+
+def _diagnostics(summary: dict[str, Any]) -> None:
+    d = summary["diagnostics"]
+    text = (
+        f"Sampler: max R-hat {d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
+        f"{d['divergences']} divergences ({d['chains']} chains × {d['draws']} draws, "
+        f"{d['seconds']:.1f} s)."
+    )
+    if d["max_rhat"] > 1.01 or d["divergences"] > 0:
+        st.warning(text + " Treat the intervals with care.")
+    else:
+        st.caption(text)
+
+
+def main() -> None:
+    """Render the Dashboard page."""
+    defaults = common.defaults()
+    store = common.get_store()
+    st.title("Facilitator dashboard")
+    group_id = common.link_group_id()
+    token = common.link_token("token", common.FACILITATOR_TOKENS, group_id) if group_id else None
+    if not (group_id and token and store.is_facilitator(group_id, token)):
+        # Says nothing about the group: not whether it exists, nor how many answered.
+        st.error(NOT_ALLOWED)
+        return
+    common.remember_token(common.FACILITATOR_TOKENS, group_id, token)
+    common.set_query_params({"group": group_id, "token": token})
+    group = store.get_group(group_id)
+    if group is None:
+        st.error(NOT_ALLOWED)
+        return
+    evidence = common.group_evidence(group)
+
+    st.text(group.name)
+    counts = {r: store.count_answered(group_id, round=r) for r in range(1, group.current_round + 1)}
+    cols = st.columns(3)
+    cols[0].metric(f"Answered in round {group.current_round}", counts[group.current_round])
+    cols[1].metric("Members", len(store.participants(group_id)))
+    cols[2].metric("Round", group.current_round)
+    with st.expander("Links"):
+        st.markdown("**Participant link** (share it):")
+        common.show_link(
+            "elicit", {"group": group_id}, label="Open the participant page", key="db_join_link"
+        )
+    opened = st.session_state.pop(ROUND_OPENED, None)
+    if opened:
+        st.success(
+            f"Round {opened} is open. Members who come back with their link now answer round "
+            f"{opened}; round {opened - 1} stays as it was."
+        )
+    _round_opener(group_id, token, group.current_round)
+
+    rounds = [r for r, n in counts.items() if n > 0]
+    if not rounds:
+        st.info("Nobody has answered yet. Share the participant link; this page fills in then.")
+        return
+    if st.session_state.get(ROUNDS_SEEN) != (group_id, rounds):  # a new round: show it
+        st.session_state[ROUNDS_SEEN] = (group_id, rounds)
+        st.session_state["db_round"] = rounds[-1]
+    shown = st.selectbox("Round to show", rounds, key="db_round", format_func=str)
+    data = common.round_data(store, group, evidence, round=shown)
+    try:
+        analysis, summary = common.fitted(data)
+    except ValueError as exc:
+        st.error("The group cannot be analysed: " + common.md_escape(str(exc)))
+        return
+    _diagnostics(summary)
+    _consensus(summary, defaults, analysis)
+    comparisons = _rounds(store, group, evidence, rounds)
+    _pools(summary, analysis)
+    _disagreement(summary)
+    _cruxes(analysis)
+    _scheming(summary, analysis)
+    _trajectories(defaults, summary)
+    _members(analysis, summary)
+    _exports(group, data, analysis, summary, comparisons)
+
+
+main()

@@ -1,0 +1,574 @@
+"""Elicit: a participant states credences, factors and evidence readings, sees feedback, saves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from app_pages.exports import figure_bytes
+from model import Response, ResponseError, coherence, to_group_data, update, validate_response
+from model.figures import scenario_sketch
+from model.individual import rising_factors_warning, undetected
+from model.pools import scenario_pools
+from model.schema import MAX_NAME_CHARS, reading_default
+from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem
+from store import Group, Participant, StoreError
+
+MIN_GROUP_VIEW = 3  # with two members, the group's pools would reveal the other's answers
+MAX_RATIONALE_CHARS = 20_000  # far below the store's payload limit, so a save cannot fail on size
+FORM_FOR = "elicit_form_for"  # (group id, participant id or None) the form holds answers for
+RESULT = "elicit_result"  # (kind, message) of the last submit, shown once
+NAME_KEY = "el_name"
+RATIONALE_KEY = "el_rationale"
+P_SCHEMING_KEY = "el_p_scheming"
+RESCALE_KEY = "elicit_rescale"
+SUBMIT_KEY = "elicit_submit"
+
+
+def cred_key(s: str) -> str:
+    """Widget key of the credence in scenario `s`."""
+    return f"el_cred_{s}"
+
+
+def factor_key(f: str) -> str:
+    """Widget key of factor `f`."""
+    return f"el_fac_{f}"
+
+
+def reading_key(evidence_id: str, s: str) -> str:
+    """Widget key of the reading of an evidence item under scenario `s`."""
+    return f"el_read_{evidence_id}_{s}"
+
+
+def _value_keys(evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> list[str]:
+    return [
+        *(cred_key(s) for s in SCENARIO_IDS),
+        *(factor_key(f) for f in defaults.factor_ids),
+        P_SCHEMING_KEY,
+        *(reading_key(e.id, s) for e in evidence for s in SCENARIO_IDS),
+        RATIONALE_KEY,
+        NAME_KEY,
+    ]
+
+
+# --- form values <-> responses ----------------------------------------------------------------
+
+
+def _prefill(
+    form_for: tuple[str, int | None],
+    payload: dict[str, Any] | None,
+    evidence: tuple[EvidenceItem, ...],
+    defaults: Defaults,
+) -> None:
+    """Empty the form, or fill it from a saved answer (probabilities as whole percentages)."""
+    state = st.session_state
+    for key in _value_keys(evidence, defaults):
+        state.pop(key, None)
+    if payload:
+        for s in SCENARIO_IDS:
+            state[cred_key(s)] = common.percent(payload["scenarios"].get(s))
+        for f in defaults.factor_ids:
+            state[factor_key(f)] = common.percent(payload["factors"].get(f))
+        state[P_SCHEMING_KEY] = common.percent(payload.get("p_scheming"))
+        for e in evidence:
+            per = payload.get("readings", {}).get(e.id, {})
+            for s in SCENARIO_IDS:
+                state[reading_key(e.id, s)] = common.percent(per.get(s))
+        state[RATIONALE_KEY] = payload.get("rationale", "")
+        state[NAME_KEY] = payload.get("participant", "")
+    state[FORM_FOR] = form_for
+
+
+def _raw(name: str, evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> dict[str, Any]:
+    """The form's current values as a raw response (percentages to probabilities)."""
+    state = st.session_state
+    return {
+        "participant": name,
+        "scenarios": {s: common.probability(state.get(cred_key(s))) for s in SCENARIO_IDS},
+        "factors": {f: common.probability(state.get(factor_key(f))) for f in defaults.factor_ids},
+        "p_scheming": common.probability(state.get(P_SCHEMING_KEY)),
+        "readings": {
+            e.id: {s: common.probability(state.get(reading_key(e.id, s))) for s in SCENARIO_IDS}
+            for e in evidence
+        },
+        "rationale": state.get(RATIONALE_KEY) or "",
+    }
+
+
+def _credence_problem() -> str | None:
+    """What is wrong with the four credences, in the form's own terms (None if nothing)."""
+    values = {s: st.session_state.get(cred_key(s)) for s in SCENARIO_IDS}
+    missing = [s for s, v in values.items() if v is None]
+    if missing:
+        return (
+            f"Enter all four credences before submitting (missing: {', '.join(missing)}). "
+            "A scenario you rule out gets 0."
+        )
+    total = sum(values.values())
+    if total != 100:
+        return (
+            f"Your credences add up to {total} %; they must sum to 100 %. "
+            "Change them, or press “Rescale to 100 %”."
+        )
+    return None
+
+
+# --- callbacks (run before the page, so the page shows the result) ----------------------------
+
+
+def _rescale() -> None:
+    values = [st.session_state.get(cred_key(s)) for s in SCENARIO_IDS]
+    if any(v is None for v in values):
+        return
+    scaled = common.rescaled_percentages(values)
+    if scaled is not None:
+        for s, v in zip(SCENARIO_IDS, scaled, strict=True):
+            st.session_state[cred_key(s)] = v
+
+
+def _submit(
+    group_id: str, participant: Participant | None, evidence: tuple[EvidenceItem, ...]
+) -> None:
+    defaults = common.defaults()
+    state = st.session_state
+    store = common.get_store()
+    if participant is None:  # a second click before the page caught up: same person, not new
+        saved = state.get(common.EDIT_TOKENS, {}).get(group_id)
+        participant = store.participant_for_token(group_id, saved) if saved else None
+    name = participant.display_name if participant else (state.get(NAME_KEY) or "").strip()
+    problems = []
+    if not name:
+        problems.append("Enter a display name (or a pseudonym) before submitting.")
+    if (cred := _credence_problem()) is not None:
+        problems.append(cred)
+    if problems:
+        state[RESULT] = ("error", " ".join(problems))
+        return
+    try:
+        response = validate_response(_raw(name, evidence, defaults), evidence=evidence)
+        update(response, evidence=evidence, defaults=defaults)  # refuses impossible evidence
+    except ValueError as exc:  # ResponseError included
+        state[RESULT] = ("error", str(exc))
+        return
+    group = store.get_group(group_id)
+    if group is None:
+        state[RESULT] = ("error", "This group no longer exists; nothing was saved.")
+        return
+    first = participant is None
+    try:
+        if participant is None:
+            participant, token = store.add_participant(group_id, name)
+            common.remember_token(common.EDIT_TOKENS, group_id, token)
+        store.add_revision(participant.id, round=group.current_round, payload=response.to_dict())
+    except (ValueError, StoreError) as exc:
+        state[RESULT] = ("error", f"Nothing was saved: {exc}")
+        return
+    state[FORM_FOR] = (group_id, participant.id)
+    state[RESULT] = (
+        "first" if first else "again",
+        f"Saved your answers for round {group.current_round}. "
+        + (
+            "Keep your private come-back link (at the top of this page) to revise them later."
+            if first
+            else "Your earlier answers are kept; this one is added."
+        ),
+    )
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _sketch_png(scenario_id: str) -> bytes:
+    return figure_bytes(scenario_sketch(common.defaults(), scenario_id), "png")
+
+
+def _pct_input(label: str, key: str, *, help: str | None = None) -> None:
+    st.number_input(
+        label,
+        min_value=0,
+        max_value=100,
+        value=None,
+        step=1,
+        key=key,
+        help=help,
+        placeholder="%",
+        persist_state="session",
+    )
+
+
+def _scenarios(defaults: Defaults) -> None:
+    st.header("1. How do you think it goes?")
+    st.markdown(
+        "Four scenarios of how alignment goes as capability grows. In each sketch, "
+        "*actual* alignment is what the model really does, *observed* is what evals and "
+        "monitoring show, and the dotted line is *what we need*. Give your credence in each, "
+        "in whole percentages adding up to 100."
+    )
+    for s in defaults.scenarios:
+        left, mid, right = st.columns([1.2, 2, 1], vertical_alignment="center")
+        left.image(_sketch_png(s.id), width="stretch")
+        mid.markdown(f"**{s.id} · {s.name}**")
+        mid.write(s.story)
+        with right:
+            _pct_input(f"Credence in {s.id} (%)", cred_key(s.id))
+    values = [st.session_state.get(cred_key(s)) for s in SCENARIO_IDS]
+    entered = [v for v in values if v is not None]
+    total = sum(entered)
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    with left.container(key="elicit_total"):
+        if len(entered) == len(values) and total == 100:
+            st.success(f"Total: {total} %")
+        else:
+            st.warning(f"Total: {total} % of 100 % ({len(entered)} of 4 entered)")
+    right.button(
+        "Rescale to 100 %",
+        key=RESCALE_KEY,
+        on_click=_rescale,
+        disabled=len(entered) < len(values) or total in (0, 100),
+        help="Keeps the proportions between your four credences and makes them add up to 100.",
+    )
+
+
+def _factors(defaults: Defaults) -> None:
+    st.header("2. Scheming and its factors")
+    st.markdown(
+        "Scheming: covertly pursuing long-term goals of its own. It needs roughly all four "
+        "factors at once, so it is about their product; you also give it directly. Leave a "
+        "question empty if you have no answer."
+    )
+    for f in defaults.factors:
+        _pct_input(f"{f.name}: {f.question}", factor_key(f.id))
+    _pct_input(f"Directly: {defaults.direct.question}", P_SCHEMING_KEY)
+
+
+def _reference(item: EvidenceItem, s: str, defaults: Defaults) -> str:
+    ref = reading_default(item, s, defaults)
+    return "none (an empty reading means no update)" if ref is None else common.show_percent(ref)
+
+
+def _evidence(evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> None:
+    st.header("3. How do you read the evidence?")
+    if not evidence:
+        st.info("This group has no evidence items.")
+        return
+    st.markdown(
+        "For each observation, say per scenario how you read it. An empty reading uses the "
+        "reference value shown; the references are not your answer, so they are never "
+        "filled in for you."
+    )
+    for item in evidence:
+        with st.container(border=True, key=f"elicit_item_{item.id}"):
+            st.text(item.text)
+            if isinstance(item, CountsEvidence):
+                st.caption(
+                    "Your reading per scenario: detection sensitivity, i.e. if a model in this "
+                    "scenario acts misaligned, how likely is monitoring to catch it?"
+                )
+            else:
+                st.caption(
+                    "Your reading per scenario: how likely would we see this if the scenario "
+                    "were true?"
+                )
+            cols = st.columns(4)
+            for col, s in zip(cols, SCENARIO_IDS, strict=True):
+                ref = _reference(item, s, defaults)
+                with col:
+                    _pct_input(f"{s} (%)", reading_key(item.id, s), help=f"reference: {ref}")
+                    st.caption(f"reference: {ref}")
+
+
+def _about_you(participant: Participant | None) -> None:
+    st.header("4. Why, and who you are")
+    st.text_area(
+        "Your rationale: what drives your view? (shown to the facilitator as plain text)",
+        key=RATIONALE_KEY,
+        max_chars=MAX_RATIONALE_CHARS,
+        persist_state="session",
+    )
+    if participant is None:
+        st.text_input(
+            "Display name or pseudonym (shown to the facilitator)",
+            key=NAME_KEY,
+            max_chars=MAX_NAME_CHARS,
+            persist_state="session",
+        )
+    else:
+        st.markdown("You answer as:")
+        st.text(participant.display_name)
+
+
+def _log_odds_table(upd: Any, evidence: tuple[EvidenceItem, ...]) -> pd.DataFrame:
+    rows = ["your credences (prior)", *(f"evidence: {e.id}" for e in evidence)]
+    rows.append("after the evidence (sum)")
+    values = np.vstack([upd.terms, upd.posterior_log_odds[None, :]])
+    return pd.DataFrame(
+        [[common.show_log_odds(v) for v in row] for row in values],
+        index=rows,
+        columns=[f"{s} vs A" for s in SCENARIO_IDS[1:]],
+    )
+
+
+def _feedback(
+    raw: dict[str, Any],
+    evidence: tuple[EvidenceItem, ...],
+    defaults: Defaults,
+    previous: Response | None,
+) -> None:
+    st.header("Your feedback")
+    st.caption("Computed from what you have entered so far; nothing is saved until you submit.")
+    problem = _credence_problem()
+    if problem is not None:
+        st.info("Feedback appears once your four credences are complete and add up to 100 %.")
+        return
+    raw = dict(raw, participant=raw["participant"].strip() or "you")
+    try:
+        response = validate_response(raw, evidence=evidence, defaults=defaults)
+        upd = update(response, evidence=evidence, defaults=defaults)
+    except ValueError as exc:
+        st.warning(common.md_escape(str(exc)))
+        return
+    with st.container(key="elicit_feedback"):
+        st.subheader("Your view after the evidence")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "you said": [common.show_percent(p) for p in upd.prior],
+                    "after the evidence": [common.show_percent(p) for p in upd.posterior],
+                },
+                index=[f"{s.id} · {s.name}" for s in defaults.scenarios],
+            ),
+            key="elicit_posterior_table",
+        )
+        st.markdown(
+            "**Why it moved**: log-odds against A, in nats (+ favours the scenario, − favours "
+            "A; 1 nat = ×2.7 in odds). The rows add up exactly; ±∞ comes from a stated 0."
+        )
+        st.dataframe(_log_odds_table(upd, evidence), key="elicit_log_odds_table")
+        if upd.defaulted.any():
+            st.caption("Readings you left empty use the reference values.")
+
+        st.subheader("Do your scheming answers cohere?")
+        coh = coherence(response)
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Product of your four factors", common.show_percent(coh.product, digits=1))
+        c2.metric("Your direct P(scheming)", common.show_percent(coh.direct, digits=1))
+        c3.metric("Your credence in D", common.show_percent(coh.credence_d, digits=1))
+        if coh.product is None:
+            st.caption("Answer all four factors to see their product.")
+        for note in coh.notes:
+            st.warning(common.md_escape(note))
+        if previous is not None:
+            rising = rising_factors_warning(previous, response)
+            if rising:
+                st.warning(common.md_escape(rising))
+        if not coh.notes and coh.product is not None and coh.direct is not None:
+            st.success("Your factor product, direct P(scheming) and credence in D fit together.")
+
+        rows = undetected(upd, evidence, defaults)
+        if rows:
+            st.subheader("Undetected misalignment")
+            st.caption(
+                "The misalignment rate monitoring would miss, m·(1 − d), per scenario and "
+                "expected under your view after the evidence."
+            )
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        [
+                            *(common.show_percent(v, digits=1) for v in x.per_scenario),
+                            common.show_percent(x.expected, digits=1),
+                        ]
+                        for x in rows
+                    ],
+                    index=[x.evidence_id for x in rows],
+                    columns=[*SCENARIO_IDS, "expected (your view)"],
+                ),
+                key="elicit_undetected_table",
+            )
+
+
+def _history(store: Any, participant: Participant, evidence: tuple[EvidenceItem, ...]) -> None:
+    revisions = store.revisions(participant.id)
+    if not revisions:
+        return
+    with st.expander(f"What you said before ({len(revisions)} saved)", expanded=True):
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "saved (UTC)": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                        "round": r.round,
+                        **{
+                            s: common.show_percent(r.payload["scenarios"].get(s))
+                            for s in SCENARIO_IDS
+                        },
+                        "direct P(scheming)": common.show_percent(r.payload.get("p_scheming")),
+                    }
+                    for r in revisions
+                ]
+            ),
+            hide_index=True,
+            key="elicit_history_table",
+        )
+        for r in revisions:
+            if r.payload.get("rationale"):
+                st.caption(f"Rationale saved {r.created_at:%Y-%m-%d %H:%M} UTC:")
+                st.text(r.payload["rationale"])
+
+
+def _group_view(store: Any, group: Group, evidence: tuple[EvidenceItem, ...], me: int) -> None:
+    data = common.round_data(store, group, evidence, round=group.current_round)
+    answered_now = any(
+        p.id == me for p, _ in store.latest_revisions(group.id, round=group.current_round)
+    )
+    st.header("The group so far")
+    with st.container(key="elicit_group_view"):
+        st.markdown(f"{data.n} member(s) have answered in round {group.current_round}.")
+        if data.n >= MIN_GROUP_VIEW:
+            try:
+                analysis, summary = common.fitted(data)
+            except ValueError as exc:
+                st.error(common.md_escape(str(exc)))
+                return
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "group consensus": [
+                            common.show_stat(summary["consensus_prior"][s]) for s in SCENARIO_IDS
+                        ],
+                        "after the evidence": [
+                            common.show_stat(summary["consensus_posterior"][s])
+                            for s in SCENARIO_IDS
+                        ],
+                    },
+                    index=[f"{s.id} · {s.name}" for s in common.defaults().scenarios],
+                ),
+                key="elicit_consensus_table",
+            )
+            st.caption("Posterior means with 94 % intervals. Individual answers are not shown.")
+            # Cached PNGs: every change in the form above reruns this page.
+            for name in ("prior_vs_posterior", "pools"):
+                try:
+                    png = common.figure_png(data.key, common.draws(), name, analysis)
+                except ValueError:  # a figure matplotlib cannot draw; the table above stands
+                    continue
+                st.image(png, width="stretch")
+        elif data.n == 1 and answered_now:
+            gd = to_group_data(data.responses, evidence=evidence, defaults=common.defaults())
+            pools = scenario_pools(gd.credences)
+            st.info(
+                "You are the first to answer this round, so the pools are your own answers. "
+                f"The group's consensus appears once {MIN_GROUP_VIEW} members have answered."
+            )
+            st.dataframe(
+                pd.DataFrame(
+                    {k: [common.show_percent(v) for v in vals] for k, vals in pools.items()},
+                    index=list(SCENARIO_IDS),
+                ),
+                key="elicit_pools_table",
+            )
+        else:
+            st.info(
+                f"The group's view appears once {MIN_GROUP_VIEW} members have answered this "
+                "round (with fewer it would reveal another member's answers)."
+            )
+
+
+def main() -> None:
+    """Render the Elicit page."""
+    defaults = common.defaults()
+    store = common.get_store()
+    group_id = common.link_group_id()
+    st.title("Your view")
+    if not group_id:
+        st.info(
+            "Open the participant link your facilitator shared with you (it ends in "
+            "?group=...). To run a session yourself, create a group on the Start page."
+        )
+        return
+    group = store.get_group(group_id)
+    if group is None:
+        st.error("No group found for this link. Check that you copied the whole link.")
+        return
+    evidence = common.group_evidence(group)
+
+    token = common.link_token("p", common.EDIT_TOKENS, group_id)
+    participant = store.participant_for_token(group_id, token) if token else None
+    if token and participant is None:
+        st.warning(
+            "This come-back link is not valid for this group, so you are answering as a new "
+            "participant. Check that you copied the whole link."
+        )
+        token = None
+    if participant is not None:
+        common.remember_token(common.EDIT_TOKENS, group_id, token)
+    common.set_query_params({"group": group_id, "p": token})
+
+    st.text(group.name)
+    st.caption(f"Round {group.current_round}")
+    revisions = store.revisions(participant.id) if participant else []
+    form_for = (group_id, participant.id if participant else None)
+    if st.session_state.get(FORM_FOR) != form_for:
+        _prefill(form_for, revisions[-1].payload if revisions else None, evidence, defaults)
+
+    if participant is not None:
+        with st.container(key="elicit_comeback"):
+            st.markdown(
+                "**Your private come-back link**: open it to see and revise your answers. "
+                "Keep it to yourself; anyone with it can change your answers."
+            )
+            common.show_link(
+                "elicit",
+                {"group": group_id, "p": token},
+                label="Reopen my answers",
+                key="elicit_comeback_link",
+            )
+        _history(store, participant, evidence)
+
+    _scenarios(defaults)
+    _factors(defaults)
+    _evidence(evidence, defaults)
+    _about_you(participant)
+
+    name = participant.display_name if participant else st.session_state.get(NAME_KEY) or ""
+    try:
+        previous = (
+            validate_response(revisions[-1].payload, evidence=evidence, defaults=defaults)
+            if revisions
+            else None
+        )
+    except ResponseError:  # e.g. an imported answer; it only feeds a warning below
+        previous = None
+    _feedback(_raw(name, evidence, defaults), evidence, defaults, previous)
+
+    st.button(
+        "Submit my answers" if participant is None else "Save a new revision",
+        key=SUBMIT_KEY,
+        type="primary",
+        on_click=_submit,
+        args=(group_id, participant, evidence),
+    )
+    result = st.session_state.pop(RESULT, None)
+    if result is not None:
+        kind, message = result
+        if kind == "error":
+            st.error(common.md_escape(message) + "  \nNothing was saved.")
+        else:
+            st.success(common.md_escape(message))
+            if kind == "first" and token:  # the come-back link, right where they look now
+                common.show_link(
+                    "elicit",
+                    {"group": group_id, "p": token},
+                    label="Reopen my answers",
+                    key="elicit_saved_link",
+                )
+    if participant is not None and revisions:
+        _group_view(store, group, evidence, participant.id)
+
+
+main()

@@ -1,0 +1,131 @@
+"""Plain helpers behind the downloads and fits (no Streamlit: tests call them directly)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tempfile
+from collections.abc import Sequence
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from model import Analysis, Response
+from model.figures import FIGURES, PNG_DPI, SAVE_FORMATS
+from model.io import responses_to_csv, responses_to_json
+from model.report import RoundComparison, html_report
+
+DEFAULT_DRAWS = 1000  # the command line's default, so the default dashboard needs no --draws
+MIME = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "csv": "text/csv",
+    "json": "application/json",
+    "toml": "application/toml",
+    "html": "text/html",
+    "nc": "application/x-netcdf",
+}
+# Fixed metadata, so the same analysis exports the same bytes (as model.figures.save_all).
+_METADATA = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def data_key(evidence_text: str, responses: Sequence[Response]) -> str:
+    """A hash of a group's data (evidence text and responses): keys the cached fit."""
+    text = json.dumps(
+        {"evidence": evidence_text, "responses": [r.to_dict() for r in responses]},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def seed_for(key: str) -> int:
+    """The random seed used for a group's data: fixed by the data, so reruns agree."""
+    return int(key[:7], 16)
+
+
+def unique_names(responses: Sequence[Response]) -> list[Response]:
+    """The responses with repeated display names made unique ("Ada", "Ada (2)", ...).
+
+    The store allows two members with one name; the responses files (and so the command
+    line) need each participant once.
+    """
+    seen: set[str] = set()
+    out = []
+    for r in responses:
+        name, k = r.participant, 1
+        while name in seen:
+            k += 1
+            name = f"{r.participant} ({k})"
+        seen.add(name)
+        out.append(r if name == r.participant else dataclasses.replace(r, participant=name))
+    return out
+
+
+def figure_bytes(fig: Figure, fmt: str) -> bytes:
+    """One figure as PNG (150 dpi), SVG or PDF bytes.
+
+    Raises
+    ------
+    ValueError
+        For a format other than png, svg or pdf.
+    """
+    if fmt not in SAVE_FORMATS:
+        raise ValueError(f"unknown figure format {fmt!r}; give one of {', '.join(SAVE_FORMATS)}")
+    buf = BytesIO()
+    fig.savefig(buf, format=fmt, dpi=PNG_DPI if fmt == "png" else "figure", metadata=_METADATA[fmt])
+    return buf.getvalue()
+
+
+def named_figure_bytes(analysis: Analysis, name: str, fmt: str) -> bytes:
+    """Figure `name` of `model.figures.FIGURES` for this analysis, as bytes."""
+    return figure_bytes(FIGURES[name](analysis), fmt)
+
+
+def responses_csv(analysis: Analysis) -> str:
+    """The responses in the documented CSV format (what `python -m model aggregate` reads)."""
+    return responses_to_csv(
+        analysis.responses, evidence=analysis.evidence, defaults=analysis.defaults
+    )
+
+
+def responses_json(analysis: Analysis) -> str:
+    """The responses in the documented JSON format."""
+    return responses_to_json(analysis.responses)
+
+
+def summary_json(summary: dict[str, Any]) -> str:
+    """The summary as written by the command line (summary.json)."""
+    return json.dumps(summary, indent=1)
+
+
+def report_html(
+    analysis: Analysis,
+    summary: dict[str, Any],
+    *,
+    title: str,
+    rounds: Sequence[RoundComparison] = (),
+    note: str = "",
+) -> str:
+    """The one-file HTML report (`model.report.html_report`)."""
+    return html_report(analysis, summary, title=title, rounds=rounds, note=note)
+
+
+def posterior_netcdf(analysis: Analysis) -> bytes:
+    """The posterior (with the derived quantities) as NetCDF bytes (h5netcdf)."""
+    with tempfile.TemporaryDirectory(prefix="cruxboard-") as tmp:
+        path = Path(tmp) / "posterior.nc"
+        analysis.fit.idata.to_netcdf(path, engine="h5netcdf")
+        return path.read_bytes()
+
+
+def reproduce_command(seed: int, draws: int) -> str:
+    """The command line that reproduces the dashboard's numbers from the exported files."""
+    cmd = "python -m model aggregate responses.csv --evidence evidence.toml"
+    if draws != DEFAULT_DRAWS:
+        cmd += f" --draws {draws} --tune {draws}"
+    return f"{cmd} --seed {seed} --out result/"

@@ -1,0 +1,459 @@
+"""The report: one self-contained HTML file with every figure and the summary numbers.
+
+Figures are embedded as base64 PNG, numbers are HTML tables, and every piece of user
+text (names, rationales, evidence, the title) is HTML-escaped. No scripts, no external
+resources: the file opens offline and can be mailed or attached as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+
+from model.analysis import Analysis
+from model.figures import FIGURES, PNG_DPI
+from priors import SCENARIO_IDS
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { margin-bottom: 0.2rem; }
+table { border-collapse: collapse; margin: 0.6rem 0 1.4rem; font-size: 0.92rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left;
+         vertical-align: top; }
+th { background: #f2f2f2; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 1.5rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9rem; }
+.note { color: #555; font-size: 0.9rem; }
+pre.text { white-space: pre-wrap; font-family: inherit; margin: 0; }
+"""
+
+_FIGURE_TITLES = {
+    "trajectories": "Trajectories weighted by the group's posterior (linear axis)",
+    "trajectories_log": "Trajectories weighted by the group's posterior (log axis)",
+    "participants_vs_consensus": "Members' credences beside the consensus",
+    "pools": "Classical pools beside the model",
+    "factor_spread": "Factors of scheming: members, consensus, a new member",
+    "prior_vs_posterior": "What the evidence does to the consensus",
+    "crux": "Cruxes: where members part from the consensus (D versus A)",
+    "undetected": "Undetected misalignment",
+    "scheming_coherence": "Do the scheming answers cohere?",
+}
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+
+def _e(text: Any) -> str:
+    """HTML-escape any value's text (quotes too, so it is safe in attributes)."""
+    return html.escape(str(text), quote=True)
+
+
+def _number(x: Any) -> float | None:
+    """A summary number as float: "inf"/"-inf" strings to infinities, None stays None."""
+    if x is None:
+        return None
+    if isinstance(x, str):
+        return {"inf": math.inf, "-inf": -math.inf}.get(x)
+    return float(x)
+
+
+def _pct(x: Any) -> str:
+    """A probability as a percentage, with more digits for small values."""
+    v = _number(x)
+    if v is None or math.isnan(v):
+        return "–"
+    if v == 0 or v >= 0.001:
+        return f"{100 * v:.1f} %"
+    return f"{100 * v:.2g} %"
+
+
+def _log_odds(x: Any) -> str:
+    v = _number(x)
+    if v is None or math.isnan(v):
+        return "undefined"
+    if math.isinf(v):
+        return "+∞" if v > 0 else "−∞"
+    return f"{v:+.2f}"
+
+
+def _stat(stat: Any, fmt: Callable[[Any], str] = _pct) -> str:
+    """A summary {"mean", "hdi"} as "mean [lo, hi]"; a string (e.g. unknown spread) as given."""
+    if not isinstance(stat, Mapping):
+        return str(stat)
+    lo, hi = stat["hdi"]
+    return f"{fmt(stat['mean'])} [{fmt(lo)}, {fmt(hi)}]"
+
+
+def _plain(x: Any) -> str:
+    v = _number(x)
+    if v is None or math.isnan(v):
+        return "–"
+    return f"{v:.3g}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, numeric_from: int = 1) -> str:
+    """An HTML table; cells are escaped here, columns from `numeric_from` right-aligned."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = []
+    for row in rows:
+        cells = "".join(
+            f'<td class="num">{_e(c)}</td>' if k >= numeric_from else f"<td>{_e(c)}</td>"
+            for k, c in enumerate(row)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def png_base64(fig: Any) -> str:
+    """A matplotlib Figure as base64 PNG text (150 dpi), for a data: URL."""
+    buf = BytesIO()
+    fig.savefig(buf, format="png", dpi=PNG_DPI)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figures_html(analysis: Analysis) -> str:
+    parts = []
+    for name, make in FIGURES.items():
+        title = _FIGURE_TITLES.get(name, name)
+        try:
+            data = png_base64(make(analysis))
+        except ValueError as exc:  # one figure that cannot be drawn must not lose the report
+            parts.append(
+                f'<p id="figure-{_e(name)}" class="note">{_e(title)}: this figure could not '
+                f"be drawn ({_e(exc)}).</p>"
+            )
+            continue
+        parts.append(
+            f'<figure id="figure-{_e(name)}"><img src="data:image/png;base64,{data}" '
+            f'alt="{_e(title)}"><figcaption>{_e(title)} ({_e(name)}.png)</figcaption></figure>'
+        )
+    return "\n".join(parts)
+
+
+# --- rounds --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundComparison:
+    """How a group moved between two rounds.
+
+    Attributes
+    ----------
+    rounds : tuple of int
+        The earlier and the later round.
+    consensus : dict
+        Per scenario, the posterior mean of the consensus μ in each round.
+    kappa : tuple of (float or None)
+        Posterior mean of the agreement κ in each round (None: fewer than two answers).
+    spread : tuple of (float or None)
+        Mean between-person SD of the credences A-D in each round (None: unknown).
+    verdict : str
+        One plain sentence: converged, diverged, mixed, or cannot tell.
+    """
+
+    rounds: tuple[int, int]
+    consensus: dict[str, tuple[float, float]]
+    kappa: tuple[float | None, float | None]
+    spread: tuple[float | None, float | None]
+    verdict: str
+
+
+def _kappa(summary: Mapping[str, Any]) -> float | None:
+    k = summary["agreement"]["kappa"]
+    return float(k["mean"]) if isinstance(k, Mapping) else None
+
+
+def _credence_spread(summary: Mapping[str, Any]) -> float | None:
+    vals = [
+        d["spread"]["mean"]
+        for d in summary["disagreement"]
+        if d["quantity"].startswith("credence:") and isinstance(d["spread"], Mapping)
+    ]
+    return sum(vals) / len(vals) if len(vals) == len(SCENARIO_IDS) else None
+
+
+def compare_rounds(
+    earlier: Mapping[str, Any], later: Mapping[str, Any], *, rounds: tuple[int, int] = (1, 2)
+) -> RoundComparison:
+    """Compare two rounds' summaries (`model.summary.summarize`): converged or not.
+
+    Converged: κ rose and the mean spread of the credences fell; diverged: both the other
+    way; mixed otherwise. With fewer than two answers in a round, κ and the spread are
+    unknown and the verdict says so.
+    """
+    consensus = {
+        s: (
+            float(earlier["consensus_prior"][s]["mean"]),
+            float(later["consensus_prior"][s]["mean"]),
+        )
+        for s in SCENARIO_IDS
+    }
+    kappa = (_kappa(earlier), _kappa(later))
+    spread = (_credence_spread(earlier), _credence_spread(later))
+    a, b = rounds
+    if None in kappa or None in spread:
+        verdict = (
+            f"Cannot tell whether the group converged between round {a} and round {b}: "
+            "a round has fewer than two answers, so its agreement is unknown."
+        )
+    else:
+        rose = kappa[1] > kappa[0]
+        fell = spread[1] < spread[0]
+        change = (
+            f"agreement κ {kappa[0]:.3g} → {kappa[1]:.3g}, "
+            f"mean spread of the credences {spread[0]:.3g} → {spread[1]:.3g}"
+        )
+        if rose and fell:
+            verdict = f"The group converged from round {a} to round {b}: {change}."
+        elif not rose and not fell:
+            verdict = f"The group moved apart from round {a} to round {b}: {change}."
+        else:
+            verdict = f"Mixed from round {a} to round {b}: {change}."
+    return RoundComparison((a, b), consensus, kappa, spread, verdict)
+
+
+def _rounds_html(comparison: RoundComparison) -> str:
+    a, b = comparison.rounds
+    rows = [
+        [s, _pct(x), _pct(y), f"{100 * (y - x):+.1f} points"]
+        for s, (x, y) in comparison.consensus.items()
+    ]
+    kappa = [_plain(k) if k is not None else "unknown" for k in comparison.kappa]
+    spread = [_pct(s) if s is not None else "unknown" for s in comparison.spread]
+    rows.append(["agreement κ", *kappa, ""])
+    rows.append(["mean spread of the credences", *spread, ""])
+    return (
+        f"<h2>Round {a} and round {b}</h2>"
+        + _table(["", f"round {a}", f"round {b}", "change"], rows)
+        + f"<p>{_e(comparison.verdict)}</p>"
+    )
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+def _consensus_html(summary: Mapping[str, Any]) -> str:
+    pools = summary["pools"]
+    header = [
+        "scenario",
+        "consensus μ [94 % HDI]",
+        "after the evidence [94 % HDI]",
+        "linear pool (stated)",
+        "log pool (stated)",
+        "median (stated)",
+        "linear pool (posteriors)",
+        "log pool (posteriors)",
+        "median (posteriors)",
+    ]
+    rows = [
+        [
+            s,
+            _stat(summary["consensus_prior"][s]),
+            _stat(summary["consensus_posterior"][s]),
+            *(_pct(pools["prior"][k][s]) for k in ("linear", "log", "median")),
+            *(_pct(pools["posterior"][k][s]) for k in ("linear", "log", "median")),
+        ]
+        for s in summary["scenarios"]
+    ]
+    kappa = summary["agreement"]["kappa"]
+    log_rows = [
+        [f"{s} vs A", t, _stat(v, _log_odds)]
+        for s, terms in summary["consensus_log_odds"].items()
+        for t, v in terms.items()
+    ]
+    return (
+        "<h2>Consensus</h2>"
+        + _table(header, rows)
+        + f"<p>Agreement κ (larger = more alike): {_e(_stat(kappa, _plain))}.</p>"
+        + "<h3>The consensus's log-odds against A, by source (nats)</h3>"
+        + _table(["", "term", "mean [94 % HDI]"], log_rows, numeric_from=2)
+    )
+
+
+def _scheming_html(summary: Mapping[str, Any]) -> str:
+    frows = [
+        [f, _stat(v["consensus"]), _stat(v["spread"], _plain), str(v["answered"])]
+        for f, v in summary["factors"].items()
+    ]
+    sch = summary["scheming"]
+    labels = {
+        "product_of_consensus": "product of the consensus factors",
+        "consensus_of_products": "consensus of members' products",
+        "new_member": "a new member's product",
+        "direct_typical": "direct P(scheming), typical member",
+        "direct_new_member": "direct P(scheming), a new member",
+    }
+    srows = [[labels.get(k, k), _stat(v)] for k, v in sch.items()]
+    fp = summary["pools"]["factors"]
+    qids = list(next(iter(fp.values())))
+    prow = [[k, *(_pct(fp[k][q]) for q in qids)] for k in fp]
+    return (
+        "<h2>Factors of scheming</h2>"
+        + _table(
+            ["factor", "consensus [94 % HDI]", "spread τ, logit scale [94 % HDI]", "answered"],
+            frows,
+        )
+        + "<h3>P(scheming)</h3>"
+        + _table(["", "mean [94 % HDI]"], srows)
+        + "<h3>Pools of the factors and the direct P(scheming)</h3>"
+        + _table(["pool", *qids], prow)
+    )
+
+
+def _disagreement_html(summary: Mapping[str, Any]) -> str:
+    rows = [
+        [d["quantity"], _stat(d["spread"]), str(d["answered"])] for d in summary["disagreement"]
+    ]
+    return "<h2>Disagreement: between-person spread, largest first</h2>" + _table(
+        ["quantity", "SD in probability [94 % HDI]", "answered"], rows
+    )
+
+
+def _undetected_html(summary: Mapping[str, Any]) -> str:
+    if "undetected" not in summary:
+        return ""
+    rows = []
+    for item, v in summary["undetected"].items():
+        per = v["per_scenario"]
+        rows.append(
+            [item, *(_stat(per[s]) for s in SCENARIO_IDS), _stat(v["expected_given_evidence"])]
+        )
+    return "<h2>Undetected misalignment m_s·(1 − d_s)</h2>" + _table(
+        ["item", *SCENARIO_IDS, "expected given the evidence"], rows
+    )
+
+
+def _participants_html(summary: Mapping[str, Any], evidence_ids: Sequence[str]) -> str:
+    counts = [e for e in evidence_ids if any(e in p["undetected"] for p in summary["participants"])]
+    rows, notes = [], []
+    for p in summary["participants"]:
+        rows.append(
+            [
+                p["id"],
+                *(_pct(p["prior"][s]) for s in SCENARIO_IDS),
+                *(_pct(p["posterior"][s]) for s in SCENARIO_IDS),
+                _pct(p["scheming_product"]),
+                _pct(p["p_scheming"]),
+                *(_pct(p["undetected"].get(e)) for e in counts),
+            ]
+        )
+        notes += [[p["id"], n] for n in p["coherence_notes"]]
+    header = [
+        "member",
+        *(f"{s} stated" for s in SCENARIO_IDS),
+        *(f"{s} after evidence" for s in SCENARIO_IDS),
+        "factor product",
+        "direct P(scheming)",
+        *(f"undetected ({e})" for e in counts),
+    ]
+    lo_rows = [
+        [p["id"], f"{s} vs A", *(_log_odds(v) for v in terms.values())]
+        for p in summary["participants"]
+        for s, terms in p["log_odds"].items()
+    ]
+    lo_header = ["member", "", "prior", *evidence_ids, "posterior"]
+    out = "<h2>Members</h2>" + _table(header, rows)
+    out += "<h3>Each member's log-odds against A, by source (nats)</h3>"
+    out += _table(lo_header, lo_rows, numeric_from=2)
+    if notes:
+        out += "<h3>Coherence notes</h3>" + _table(["member", "note"], notes, numeric_from=99)
+    return out
+
+
+def _rationales_html(analysis: Analysis) -> str:
+    rows = [(r.participant, r.rationale) for r in analysis.responses if r.rationale.strip()]
+    if not rows:
+        return ""
+    body = "".join(
+        f'<tr><td>{_e(name)}</td><td><pre class="text">{_e(text)}</pre></td></tr>'
+        for name, text in rows
+    )
+    return (
+        "<h2>Rationales</h2><table><thead><tr><th>member</th><th>rationale</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _evidence_html(analysis: Analysis) -> str:
+    rows = [[e.id, e.kind, e.text] for e in analysis.evidence]
+    if not rows:
+        return "<h2>Evidence</h2><p>None.</p>"
+    return "<h2>Evidence</h2>" + _table(["id", "kind", "text"], rows, numeric_from=99)
+
+
+def _diagnostics_html(summary: Mapping[str, Any]) -> str:
+    d = summary["diagnostics"]
+    text = (
+        f"Sampler diagnostics: max R-hat {d['max_rhat']:.3f}, min bulk ESS "
+        f"{d['min_ess_bulk']:.0f}, {d['divergences']} divergences, {d['chains']} chains × "
+        f"{d['draws']} draws, {d['seconds']} s."
+    )
+    return f'<p class="note">{_e(text)}</p>'
+
+
+def html_report(
+    analysis: Analysis,
+    summary: Mapping[str, Any],
+    *,
+    title: str = "Cruxboard report",
+    rounds: Sequence[RoundComparison] = (),
+    note: str = "",
+) -> str:
+    """One self-contained HTML document: every figure and the summary numbers.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The fitted group (figures are drawn from it).
+    summary : dict
+        ``model.summary.summarize(analysis)``.
+    title : str
+        Shown as the heading (escaped).
+    rounds : sequence of RoundComparison
+        Optional round-to-round comparisons (`compare_rounds`).
+    note : str
+        Optional plain text under the title (e.g. how to reproduce the numbers).
+
+    Returns
+    -------
+    str
+        The HTML text; figures are base64 PNG ``<img>`` elements, all user text escaped.
+    """
+    evidence_ids = [e.id for e in analysis.evidence]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="note">{_e(summary["n_participants"])} members. Means are posterior means; '
+        "intervals are 94 % highest-density intervals.</p>",
+    ]
+    if note:
+        parts.append(f'<p class="note">{_e(note)}</p>')
+    parts += [
+        _diagnostics_html(summary),
+        _evidence_html(analysis),
+        _consensus_html(summary),
+        *(_rounds_html(c) for c in rounds),
+        _scheming_html(summary),
+        _disagreement_html(summary),
+        _undetected_html(summary),
+        _participants_html(summary, evidence_ids),
+        _rationales_html(analysis),
+        "<h2>Figures</h2>",
+        _figures_html(analysis),
+        "</body></html>",
+    ]
+    return "\n".join(p for p in parts if p)

@@ -1,0 +1,474 @@
+"""The pages through Streamlit's AppTest: each page's happy path, its errors, and the exports.
+
+AppTest keeps query parameters on a page switch and a real browser does not, so state that
+must survive navigation is checked here through session state; the browser tests prove the
+navigation itself. Fits use CRUXBOARD_DRAWS=100, and every test that fits seeds the same
+three answers, so the whole module fits the model only a few times.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from sqlalchemy import URL
+from streamlit.testing.v1 import AppTest
+
+from model.example import EXAMPLE_EVIDENCE
+from model.figures import FIGURES
+from model.io import parse_responses
+from model.schema import validate_response
+from priors import parse_evidence
+from store import Store
+from tests.model.helpers import raw_response
+
+APP = str(Path(__file__).parents[2] / "app.py")
+NOT_ALLOWED = "Not allowed"
+SCENARIOS = ("A", "B", "C", "D")
+# Three members whose views differ (credences A-D, direct P(scheming), d_D reading).
+MEMBERS = [
+    ("Ada", (0.6, 0.2, 0.15, 0.05), 0.03, 0.3),
+    ("Bo", (0.3, 0.3, 0.2, 0.2), 0.1, 0.05),
+    ("Chidi", (0.1, 0.1, 0.4, 0.4), 0.4, 0.01),
+]
+
+
+@pytest.fixture
+def db(monkeypatch, tmp_path):
+    """A fresh SQLite file for the app (via CRUXBOARD_DB) and a Store on it for the test."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    path = tmp_path / "t.db"
+    monkeypatch.setenv("CRUXBOARD_DB", str(path))
+    monkeypatch.setenv("CRUXBOARD_DRAWS", "100")
+    with Store(URL.create("sqlite", database=str(path)).render_as_string()) as store:
+        store.path = path
+        yield store
+
+
+def _rows(db, table: str) -> int:
+    with closing(sqlite3.connect(db.path)) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def _page(path: str, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    return at.switch_page(path)
+
+
+def _group(db, evidence: str = EXAMPLE_EVIDENCE) -> tuple[str, str]:
+    group, token = db.create_group("Reading group", evidence=evidence)
+    return group.id, token
+
+
+def _answer(db, group_id: str, name: str, scen, direct: float, d_reading: float, round=1):
+    raw = raw_response(name, scen, p_scheming=direct)
+    raw["readings"]["monitoring_counts"]["D"] = d_reading
+    payload = validate_response(raw, evidence=parse_evidence(EXAMPLE_EVIDENCE)).to_dict()
+    participant, token = db.add_participant(group_id, name)
+    db.add_revision(participant.id, round=round, payload=payload)
+    return participant, token
+
+
+def _seed_members(db, group_id: str) -> list[tuple]:
+    return [_answer(db, group_id, *m) for m in MEMBERS]
+
+
+def _texts(at: AppTest) -> str:
+    """Everything the page shows as text, for checks that something is (not) shown."""
+    parts = [
+        e.value
+        for kind in ("markdown", "text", "caption", "error", "info", "warning")
+        for e in getattr(at, kind)
+    ]
+    parts += [str(m.value) for m in at.metric] + [t.value for t in at.title]
+    return "\n".join(map(str, parts))
+
+
+def _fill(at: AppTest, credences, *, name: str | None = None) -> None:
+    for s, v in zip(SCENARIOS, credences, strict=True):
+        if v is not None:
+            at.number_input(key=f"el_cred_{s}").set_value(v)
+    if name is not None:
+        at.text_input(key="el_name").input(name)
+
+
+# --- Start ---------------------------------------------------------------------------------
+
+
+def test_start_creates_group_and_shows_both_links(db):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.context["url"] = "http://cruxboard.example:8501/"
+    at.run()
+    assert not at.exception
+    assert at.text_area(key="start_evidence").value == EXAMPLE_EVIDENCE
+    at.text_input(key="start_name").input("Reading group")
+    at.form_submit_button(key="start_create").click().run()
+    assert not at.exception and not at.error
+    assert "2 evidence item(s)" in at.success[0].value
+    gid = at.session_state["group_id"]
+    token = at.session_state["facilitator_tokens"][gid]
+    group = db.get_group(gid)
+    assert group.name == "Reading group" and group.evidence == EXAMPLE_EVIDENCE
+    assert db.is_facilitator(gid, token)
+    links = [c.value for c in at.code]
+    assert f"http://cruxboard.example:8501/elicit?group={gid}" in links
+    assert f"http://cruxboard.example:8501/dashboard?group={gid}&token={token}" in links
+    assert "keep this one private" in _texts(at)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "message"),
+    [
+        ("[[evidence]\nid = 1", "not valid TOML"),
+        (EXAMPLE_EVIDENCE.replace('id = "no_collusion"', 'id = "No Collusion"'), "lower-case"),
+        (EXAMPLE_EVIDENCE.replace("detected = 3", "detected = 3000"), "larger than episodes"),
+        ("# nothing here\n", "no [[evidence]] items"),
+    ],
+)
+def test_start_invalid_evidence_shows_error_and_writes_nothing(db, evidence, message):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.text_input(key="start_name").input("Reading group")
+    at.text_area(key="start_evidence").input(evidence)
+    at.form_submit_button(key="start_create").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and message in at.error[0].value.replace("\\", "")
+    assert _rows(db, "groups") == 0
+    assert not at.code  # no links
+
+
+def test_start_without_name_writes_nothing(db):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.form_submit_button(key="start_create").click().run()
+    assert "name" in at.error[0].value
+    assert _rows(db, "groups") == 0
+
+
+# --- Elicit --------------------------------------------------------------------------------
+
+
+def test_elicit_without_link_or_with_unknown_group(db):
+    at = _page("app_pages/elicit.py").run()
+    assert not at.exception and "participant link" in at.info[0].value
+    at = _page("app_pages/elicit.py", group="nosuchgroup").run()
+    assert not at.exception and "No group found" in at.error[0].value
+
+
+def test_elicit_live_feedback_then_submit(db):
+    gid, _ = _group(db)
+    at = _page("app_pages/elicit.py", group=gid).run()
+    assert not at.exception
+    assert len(at.image) == 4  # one sketch per scenario
+    # nothing is pre-entered, references are shown as captions
+    assert all(n.value is None for n in at.number_input)
+    assert any("reference: 60 %" in c.value for c in at.caption)
+    assert "Feedback appears once" in at.info[0].value
+
+    _fill(at, (40, 30, 20, 10), name="Ada [link](http://x.example) <b>")
+    at.number_input(key="el_fac_non_corrigibility").set_value(50)
+    at.number_input(key="el_fac_misaligned_goals").set_value(60)
+    at.number_input(key="el_fac_evades_guardrails").set_value(70)
+    at.number_input(key="el_fac_strategic_reasoning").set_value(10)
+    at.number_input(key="el_p_scheming").set_value(20)
+    at.number_input(key="el_read_monitoring_counts_D").set_value(1)
+    at.text_area(key="el_rationale").input("Evals **track** behaviour. $x$")
+    at.run()
+    assert not at.exception
+    assert at.success[0].value == "Total: 100 %"
+    tables = {d.value.columns[0]: d.value for d in at.dataframe}
+    assert list(tables["you said"]["you said"]) == ["40 %", "30 %", "20 %", "10 %"]
+    log_odds = tables["B vs A"]
+    assert list(log_odds.index) == [
+        "your credences (prior)",
+        "evidence: monitoring_counts",
+        "evidence: no_collusion",
+        "after the evidence (sum)",
+    ]
+    assert log_odds.loc["your credences (prior)", "B vs A"] == "-0.29"  # log(30/40)
+    assert [m.value for m in at.metric] == ["2.1 %", "20.0 %", "10.0 %"]  # 0.5 * 0.6 * 0.7 * 0.1
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Warning sign" in warnings and "multiply to" in warnings
+    assert "monitoring_counts" in tables["A"].index  # undetected misalignment table
+    assert _rows(db, "participants") == 0  # feedback writes nothing
+
+    at.button(key="elicit_submit").click().run()
+    assert not at.exception and not at.error
+    assert "Saved your answers for round 1" in at.success[-1].value.replace("\\", "")
+    (participant,) = db.participants(gid)
+    assert participant.display_name == "Ada [link](http://x.example) <b>"
+    (revision,) = db.revisions(participant.id)
+    payload = revision.payload
+    assert payload["scenarios"] == {"A": 0.4, "B": 0.3, "C": 0.2, "D": 0.1}
+    assert payload["readings"]["monitoring_counts"] == {"A": None, "B": None, "C": None, "D": 0.01}
+    assert payload["rationale"] == "Evals **track** behaviour. $x$"
+    token = at.session_state["edit_tokens"][gid]
+    assert db.participant_for_token(gid, token) == participant
+    assert at.query_params == {"group": gid, "p": token}
+    saved_link = at.get_by_key("elicit_saved_link")  # the come-back link, under the message
+    assert saved_link.code[0].value == f"/elicit?group={gid}&p={token}"
+    # the name and rationale are plain text, never Markdown
+    assert participant.display_name in [t.value for t in at.text]
+    assert "Evals **track** behaviour. $x$" in [t.value for t in at.text]
+    # the group view: only this member so far, so only the pools (their own answers)
+    assert "1 member(s) have answered in round 1" in _texts(at)
+    assert "linear" in [d.value for d in at.dataframe][-1].columns
+
+
+@pytest.mark.parametrize(
+    ("credences", "name", "message"),
+    [
+        ((40, 30, 20, 0), "Bo", "add up to 90 %; they must sum to 100 %"),
+        ((40, 30, 30, None), "Bo", "missing: D"),
+        ((None, None, None, None), "Bo", "missing: A, B, C, D"),
+        ((40, 30, 20, 10), None, "display name"),
+    ],
+)
+def test_elicit_bad_input_shows_message_and_writes_nothing(db, credences, name, message):
+    gid, _ = _group(db)
+    at = _page("app_pages/elicit.py", group=gid).run()
+    _fill(at, credences, name=name)
+    at.run()
+    at.button(key="elicit_submit").click().run()
+    assert not at.exception
+    assert len(at.error) == 1
+    text = at.error[0].value.replace("\\", "")
+    assert message in text and "Nothing was saved" in text
+    assert _rows(db, "participants") == 0 and _rows(db, "revisions") == 0
+    assert "edit_tokens" not in at.session_state
+
+
+def test_elicit_refuses_evidence_impossible_under_every_scenario(db):
+    gid, _ = _group(db)
+    at = _page("app_pages/elicit.py", group=gid).run()
+    _fill(at, (40, 30, 20, 10), name="Bo")
+    for s in SCENARIOS:
+        at.number_input(key=f"el_read_no_collusion_{s}").set_value(0)
+    at.run()
+    assert "impossible under every scenario" in at.warning[-1].value.replace("\\", "")
+    at.button(key="elicit_submit").click().run()
+    assert "impossible under every scenario" in at.error[0].value.replace("\\", "")
+    assert _rows(db, "participants") == 0
+
+
+def test_elicit_rescale_button_makes_credences_add_up(db):
+    gid, _ = _group(db)
+    at = _page("app_pages/elicit.py", group=gid).run()
+    assert at.button(key="elicit_rescale").disabled
+    _fill(at, (20, 20, 20, 10))
+    at.run()
+    assert "Total: 70 %" in at.warning[0].value
+    at.button(key="elicit_rescale").click().run()
+    assert [at.number_input(key=f"el_cred_{s}").value for s in SCENARIOS] == [29, 29, 28, 14]
+    assert at.success[0].value == "Total: 100 %"
+
+
+def test_elicit_come_back_prefills_shows_history_and_adds_a_revision(db):
+    gid, _ = _group(db)
+    members = _seed_members(db, gid)
+    participant, token = members[0]
+    at = _page("app_pages/elicit.py", group=gid, p=token).run()
+    assert not at.exception
+    assert [at.number_input(key=f"el_cred_{s}").value for s in SCENARIOS] == [60, 20, 15, 5]
+    assert at.number_input(key="el_p_scheming").value == 3
+    assert at.number_input(key="el_read_monitoring_counts_D").value == 30
+    history = next(d.value for d in at.dataframe if "saved (UTC)" in d.value.columns)
+    assert len(history) == 1 and history.iloc[0]["A"] == "60 %"
+    assert "Ada" in [t.value for t in at.text]
+    # three answered: the group view shows the consensus (cached fit), not anyone's answers
+    assert "3 member(s) have answered in round 1" in _texts(at)
+    consensus = next(d.value for d in at.dataframe if "group consensus" in d.value.columns)
+    assert len(consensus) == 4
+    assert not [t.value for t in at.text if t.value in ("Bo", "Chidi")]
+
+    at.number_input(key="el_cred_A").set_value(50)
+    at.number_input(key="el_cred_B").set_value(30)
+    at.run()
+    at.button(key="elicit_submit").click().run()
+    assert not at.exception and not at.error
+    revisions = db.revisions(participant.id)
+    assert [r.payload["scenarios"]["A"] for r in revisions] == [0.6, 0.5]  # never overwritten
+    history = next(d.value for d in at.dataframe if "saved (UTC)" in d.value.columns)
+    assert list(history["A"]) == ["60 %", "50 %"]
+    assert _rows(db, "participants") == 3
+
+
+def test_elicit_wrong_come_back_token_answers_as_new_participant(db):
+    gid, _ = _group(db)
+    at = _page("app_pages/elicit.py", group=gid, p="not-a-token").run()
+    assert not at.exception
+    assert "not valid" in at.warning[0].value
+    assert at.text_input(key="el_name").value == ""
+    assert at.query_params == {"group": gid}
+
+
+def test_elicit_form_survives_a_page_switch(db):
+    gid, _ = _group(db)
+    at = _page("app_pages/elicit.py", group=gid).run()
+    _fill(at, (40, 30, 20, 10), name="Ada")
+    at.run()
+    at.query_params.clear()  # as a real browser's navigation does
+    at.switch_page("app_pages/start.py").run()
+    at.query_params.clear()
+    at.switch_page("app_pages/elicit.py").run()
+    assert not at.exception
+    assert at.query_params == {"group": gid}  # the group came back from session state
+    assert [at.number_input(key=f"el_cred_{s}").value for s in SCENARIOS] == [40, 30, 20, 10]
+    assert at.text_input(key="el_name").value == "Ada"
+
+
+# --- Dashboard -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token", [None, "wrong", "x" * 43])
+def test_dashboard_refuses_without_the_facilitator_token(db, token):
+    gid, right = _group(db)
+    _seed_members(db, gid)
+    params = {"group": gid} if token is None else {"group": gid, "token": token}
+    at = _page("app_pages/dashboard.py", **params).run()
+    assert not at.exception
+    assert NOT_ALLOWED in at.error[0].value
+    text = _texts(at)
+    assert not at.metric and not at.dataframe and not at.image
+    assert "Reading group" not in text and "3" not in text
+    # another group's facilitator token does not open this one
+    _, other = _group(db)
+    at = _page("app_pages/dashboard.py", group=gid, token=other).run()
+    assert NOT_ALLOWED in at.error[0].value and not at.metric
+
+
+def test_dashboard_unknown_group_says_the_same(db):
+    at = _page("app_pages/dashboard.py", group="nosuchgroup", token="x" * 43).run()
+    assert NOT_ALLOWED in at.error[0].value and not at.metric
+
+
+def test_dashboard_with_no_answers_yet(db):
+    gid, token = _group(db)
+    at = _page("app_pages/dashboard.py", group=gid, token=token).run()
+    assert not at.exception
+    assert at.metric[0].value == "0"
+    assert "Nobody has answered yet" in at.info[0].value
+
+
+def test_dashboard_shows_the_group_and_the_exports_work(db):
+    gid, token = _group(db)
+    _seed_members(db, gid)
+    at = _page("app_pages/dashboard.py", group=gid, token=token).run()
+    assert not at.exception and not at.error
+    assert at.metric[0].label == "Answered in round 1" and at.metric[0].value == "3"
+    assert at.session_state["facilitator_tokens"][gid] == token
+    assert at.query_params == {"group": gid, "token": token}
+    # one image per figure on the page (trajectories once, with its toggle)
+    assert len(at.image) == len(FIGURES) - 1
+    consensus = next(d.value for d in at.dataframe if "consensus μ [94 % HDI]" in d.value.columns)
+    assert len(consensus) == 4
+    ranking = next(d.value for d in at.dataframe if "quantity" in d.value.columns)
+    assert "credence:A" in set(ranking["quantity"])
+    members = next(d.value for d in at.dataframe if "member" in d.value.columns)
+    assert list(members["member"]) == ["Ada", "Bo", "Chidi"]
+    keys = {b.key for b in at.download_button}
+    assert {"db_dl_report", "db_dl_csv", "db_dl_json", "db_dl_evidence", "db_dl_netcdf"} <= keys
+    assert {f"db_dl_{f}_{fmt}" for f in FIGURES for fmt in ("png", "svg", "pdf")} <= keys
+    reproduce = next(c.value for c in at.code if c.value.startswith("python -m model"))
+    assert "--evidence evidence.toml" in reproduce and "--draws 100 --tune 100" in reproduce
+
+    # two members compared, term by term
+    at.selectbox(key="db_pair_second").select("Chidi").run()
+    pair = next(
+        d.value for d in at.dataframe if "D vs A" in d.value.columns and "prior" in d.value.index
+    )
+    assert list(pair.index) == ["prior", "evidence: monitoring_counts", "evidence: no_collusion"]
+    assert pair.loc["prior", "D vs A"] == "-3.87"  # log(0.05/0.6) - log(0.4/0.1) = -2.48 - 1.39
+
+    # the trajectories on a log axis with another "what we need" factor
+    at.toggle(key="db_traj_log").set_value(True)
+    at.number_input(key="db_need_factor").set_value(30.0).run()
+    assert not at.exception
+
+    # the export functions behind the download buttons
+    from app_pages import exports
+
+    data, analysis, summary = _fitted_round_one(db, gid)
+    assert f"--seed {data.seed} " in reproduce
+    name = "prior_vs_posterior"
+    assert exports.named_figure_bytes(analysis, name, "png").startswith(b"\x89PNG")
+    assert b"<svg" in exports.named_figure_bytes(analysis, name, "svg")[:500]
+    assert exports.named_figure_bytes(analysis, name, "pdf").startswith(b"%PDF")
+    assert exports.posterior_netcdf(analysis).startswith(b"\x89HDF")
+    csv_text = exports.responses_csv(analysis)
+    back = parse_responses(csv_text, fmt="csv", evidence=analysis.evidence)
+    assert back == analysis.responses
+    assert (
+        parse_responses(exports.responses_json(analysis), fmt="json", evidence=analysis.evidence)
+        == back
+    )
+    assert json.loads(exports.summary_json(summary))["n_participants"] == 3
+    report = exports.report_html(analysis, summary, title="Reading group")
+    assert report.count('src="data:image/png;base64,') == len(FIGURES)
+
+
+def _fitted_round_one(db, gid):
+    """The dashboard's cached fit of round 1 (fitted here if no page has fitted it yet)."""
+    from app_pages import common
+
+    group = db.get_group(gid)
+    data = common.round_data(db, group, parse_evidence(group.evidence), round=1)
+    return data, *common._fitted(data.key, 100, tuple(data.responses), group.evidence)
+
+
+def test_command_line_reproduces_the_dashboard_numbers(db, tmp_path):
+    """The exported responses and evidence with the shown seed give the same summary."""
+    from app_pages import exports
+    from model.cli import main as cli
+
+    gid, _ = _group(db)
+    _seed_members(db, gid)
+    data, analysis, summary = _fitted_round_one(db, gid)
+    (tmp_path / "responses.csv").write_text(exports.responses_csv(analysis), encoding="utf-8")
+    (tmp_path / "evidence.toml").write_text(db.get_group(gid).evidence, encoding="utf-8")
+    command = exports.reproduce_command(data.seed, 100)
+    argv = command.split()[3:]  # after "python -m model"
+    argv = [str(tmp_path / a) if a in ("responses.csv", "evidence.toml") else a for a in argv]
+    argv[argv.index("--out") + 1] = str(tmp_path / "result")
+    assert cli(argv) == 0  # compiles its own model, as a fresh process would
+    cli_summary = json.loads((tmp_path / "result" / "summary.json").read_text())
+    for key in ("consensus_prior", "consensus_posterior", "agreement", "factors", "scheming"):
+        assert cli_summary[key] == json.loads(json.dumps(summary[key]))
+
+
+def test_dashboard_second_round_compares_rounds(db):
+    gid, token = _group(db)
+    # opened before anyone answers, so the page draws its figures only once in this test
+    at = _page("app_pages/dashboard.py", group=gid, token=token).run()
+    assert at.button(key="db_open_round").disabled
+    at.checkbox(key="db_confirm_round").check().run()
+    at.button(key="db_open_round").click().run()
+    assert not at.exception
+    assert db.get_group(gid).current_round == 2
+    assert "Round 2 is open" in at.success[0].value
+    assert at.metric[0].label == "Answered in round 2" and at.metric[0].value == "0"
+    assert not at.checkbox(key="db_confirm_round").value  # unticked for the next time
+    members = _seed_members(db, gid)  # round 1 (still open to answers)
+    # after discussion the three move closer together
+    closer = [(0.4, 0.25, 0.2, 0.15), (0.35, 0.25, 0.2, 0.2), (0.3, 0.2, 0.25, 0.25)]
+    for (participant, _), scen in zip(members, closer, strict=True):
+        raw = raw_response(participant.display_name, scen)
+        payload = validate_response(raw, evidence=parse_evidence(EXAMPLE_EVIDENCE)).to_dict()
+        db.add_revision(participant.id, round=2, payload=payload)
+    at.run()
+    assert not at.exception and not at.error
+    assert at.metric[0].value == "3"
+    assert at.selectbox(key="db_round").value == 2  # the newest round is shown
+    rounds = next(d.value for d in at.dataframe if "round 1 (n = 3)" in d.value.columns)
+    assert list(rounds.columns) == ["round 1 (n = 3)", "round 2 (n = 3)"]
+    assert list(rounds.index) == [
+        "consensus A",
+        "consensus B",
+        "consensus C",
+        "consensus D",
+        "agreement κ",
+    ]
+    verdict = at.get_by_key("db_rounds_verdict").markdown[0].value.replace("\\", "")
+    assert "from round 1 to round 2: agreement κ" in verdict

@@ -1,0 +1,200 @@
+"""The HTML report: self-contained, every figure embedded, numbers in tables, user text escaped."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from model.analysis import analyse
+from model.figures import FIGURES
+from model.report import compare_rounds, html_report
+from model.schema import validate_response
+from model.summary import UNKNOWN_SPREAD, summarize
+from priors import parse_evidence
+from tests.model.helpers import raw_response
+
+EVIL_NAME = '<script>alert("name")</script> & "Ada"'
+EVIL_RATIONALE = "<img src=x onerror=alert(1)>\nsecond line & more"
+EVIL_TITLE = "Team <b>X</b>"
+EVIDENCE = """
+[[evidence]]
+id = "monitoring_counts"
+kind = "counts"
+text = "3 detected <i>misaligned</i> actions in 1000 episodes"
+detected = 3
+episodes = 1000
+
+[[evidence]]
+id = "no_collusion"
+kind = "likelihood"
+text = "No collusion seen"
+default_likelihood = { A = 0.9, B = 0.8, C = 0.85, D = 0.5 }
+"""
+
+
+class _Parsed(HTMLParser):
+    """Collects tags, image sources, link targets and table cells; checks nesting."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.tags: list[str] = []
+        self.images: list[dict[str, str]] = []
+        self.urls: list[str] = []
+        self.cells: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs)
+        self.urls += [v for k, v in attrs.items() if k in ("src", "href") and v]
+        if tag not in self.VOID:
+            self.stack.append(tag)
+        if tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1:]}>"
+        self.stack.pop()
+        if tag in ("td", "th") and self._cell is not None:
+            self.cells.append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def fitted(sampler, defaults):
+    evidence = parse_evidence(EVIDENCE)
+    raws = [
+        raw_response(EVIL_NAME, (0.6, 0.2, 0.2, 0.0), rationale=EVIL_RATIONALE),
+        raw_response("Bo", (0.3, 0.3, 0.2, 0.2), p_scheming=0.2),
+        raw_response("Chidi", (0.1, 0.1, 0.4, 0.4), p_scheming=0.4),
+    ]
+    responses = [validate_response(r, evidence=evidence, defaults=defaults) for r in raws]
+    analysis = analyse(
+        responses,
+        evidence=evidence,
+        defaults=defaults,
+        sampler=sampler,
+        draws=100,
+        tune=100,
+        chains=2,
+        random_seed=3,
+    )
+    return analysis, summarize(analysis)
+
+
+@pytest.fixture(scope="module")
+def report(fitted):
+    analysis, summary = fitted
+    return html_report(analysis, summary, title=EVIL_TITLE, note="Reproduce: <seed 3>")
+
+
+def test_report_is_well_formed_and_self_contained(report):
+    parsed = _Parsed()
+    parsed.feed(report)
+    parsed.close()
+    assert report.startswith("<!DOCTYPE html>")
+    assert parsed.stack == []  # every element closed, in order
+    assert "script" not in parsed.tags and "link" not in parsed.tags
+    assert all(u.startswith("data:image/png;base64,") for u in parsed.urls)
+
+
+def test_report_embeds_every_figure_as_png(report):
+    parsed = _Parsed()
+    parsed.feed(report)
+    assert len(parsed.images) == len(FIGURES)
+    for img in parsed.images:
+        png = base64.b64decode(img["src"].removeprefix("data:image/png;base64,"), validate=True)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert img["alt"]
+    for name in FIGURES:
+        assert f'id="figure-{name}"' in report
+
+
+def test_report_escapes_every_piece_of_user_text(report):
+    for raw in (EVIL_NAME, "<img src=x", "<i>misaligned</i>", EVIL_TITLE, "<seed 3>"):
+        assert raw not in report
+    assert "&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt; &amp; &quot;Ada&quot;" in report
+    assert "&lt;img src=x onerror=alert(1)&gt;\nsecond line &amp; more" in report
+    assert "<title>Team &lt;b&gt;X&lt;/b&gt;</title>" in report
+    assert "3 detected &lt;i&gt;misaligned&lt;/i&gt; actions" in report
+    parsed = _Parsed()
+    parsed.feed(report)
+    assert EVIL_NAME in parsed.cells  # and it reads back as the name itself
+
+
+def test_report_tables_hold_the_summary_numbers(fitted, report):
+    _, summary = fitted
+    parsed = _Parsed()
+    parsed.feed(report)
+    cells = parsed.cells
+    for s in "ABCD":
+        stat = summary["consensus_prior"][s]
+        lo, hi = stat["hdi"]
+        expected = f"{100 * stat['mean']:.1f} % [{100 * lo:.1f} %, {100 * hi:.1f} %]"
+        assert expected in cells
+    kappa = summary["agreement"]["kappa"]["mean"]
+    assert f"{kappa:.3g} [" in report
+    # the first member stated D = 0: their prior log-odds of D against A is minus infinity
+    assert "−∞" in cells
+    linear_a = summary["pools"]["prior"]["linear"]["A"]
+    assert f"{100 * linear_a:.1f} %" in cells
+    assert re.search(r"max R-hat \d\.\d{3}", report)
+
+
+def _summary(kappa, spreads, mu):
+    return {
+        "agreement": {"kappa": UNKNOWN_SPREAD if kappa is None else {"mean": kappa, "hdi": [0, 1]}},
+        "consensus_prior": {s: {"mean": m, "hdi": [0, 1]} for s, m in zip("ABCD", mu, strict=True)},
+        "disagreement": [
+            {"quantity": f"credence:{s}", "spread": {"mean": v, "hdi": [0, 1]}, "answered": 3}
+            for s, v in zip("ABCD", spreads, strict=True)
+        ]
+        + [{"quantity": "p_scheming", "spread": {"mean": 0.9, "hdi": [0, 1]}, "answered": 3}],
+    }
+
+
+def test_compare_rounds_reference_values():
+    """κ 5 -> 9 and mean credence SD 0.2 -> 0.1 (means of the four): converged."""
+    one = _summary(5.0, [0.2, 0.2, 0.2, 0.2], [0.4, 0.3, 0.2, 0.1])
+    two = _summary(9.0, [0.1, 0.1, 0.1, 0.1], [0.3, 0.3, 0.2, 0.2])
+    c = compare_rounds(one, two, rounds=(1, 2))
+    assert c.kappa == (5.0, 9.0)
+    assert c.spread == pytest.approx((0.2, 0.1))  # p_scheming's spread is not a credence
+    assert c.consensus["A"] == (0.4, 0.3)
+    assert c.verdict.startswith("The group converged from round 1 to round 2")
+    assert compare_rounds(two, one).verdict.startswith("The group moved apart")
+    mixed = _summary(9.0, [0.3] * 4, [0.25] * 4)
+    assert compare_rounds(one, mixed).verdict.startswith("Mixed")
+
+
+def test_compare_rounds_with_an_unknown_agreement_cannot_tell():
+    alone = _summary(None, [0.1] * 4, [0.25] * 4)
+    alone["disagreement"][0]["spread"] = UNKNOWN_SPREAD
+    c = compare_rounds(_summary(5.0, [0.2] * 4, [0.25] * 4), alone)
+    assert c.kappa[1] is None and c.spread[1] is None
+    assert c.verdict.startswith("Cannot tell")
+
+
+def test_a_figure_that_cannot_be_drawn_is_named_not_fatal(fitted, monkeypatch):
+    import model.report
+
+    def broken(analysis):
+        raise ValueError("Unknown symbol: \\foo <b>")
+
+    monkeypatch.setattr(model.report, "FIGURES", {"crux": broken})
+    analysis, summary = fitted
+    report = html_report(analysis, summary)
+    assert "<img" not in report
+    assert "could not be drawn (Unknown symbol: \\foo &lt;b&gt;)" in report
