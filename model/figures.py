@@ -84,6 +84,11 @@ def _pct(p: float) -> str:
     return f"{100 * p:.0f} %"
 
 
+def _plain(text: str) -> str:
+    """User text drawn literally: a `$` would otherwise start matplotlib's mathtext."""
+    return text.replace("$", r"\$")
+
+
 MAX_ROWS = 40  # one-row-per-member figures show at most this many members
 
 
@@ -682,7 +687,7 @@ def prior_vs_posterior(analysis: Analysis) -> Figure:
     ax.set_ylabel("probability", fontsize=_LABEL)
     _style(ax)
     ax.legend(loc="upper right", fontsize=_LEGEND, framealpha=0.9)
-    evidence = "; ".join(f"{e.id}: {e.text}" for e in analysis.evidence) or "none"
+    evidence = "; ".join(f"{e.id}: {_plain(e.text)}" for e in analysis.evidence) or "none"
     caption = (
         "After = softmax(log μ + Σ_e log L_e(typical reading)): the consensus updated on the "
         f"group's evidence as the typical member reads it. Evidence: {evidence}."
@@ -720,7 +725,7 @@ def crux(analysis: Analysis, *, versus: str = "D") -> Figure:
     with np.errstate(invalid="ignore"):
         gaps = np.array([u.terms[:, k] - consensus for u in analysis.updates])  # (N, T)
         totals = gaps.sum(axis=1)
-    names = [u.participant for u in analysis.updates]
+    names = [_plain(u.participant) for u in analysis.updates]
     n_all = len(names)
     keep = _largest_rows(np.where(np.isfinite(totals), np.abs(totals), np.inf))
     gaps, totals, names = gaps[keep], totals[keep], [names[i] for i in keep]
@@ -913,7 +918,7 @@ def undetected(analysis: Analysis) -> Figure:
         ax.axhline(len(ids) - 0.5, color="0.7", linewidth=0.8)
         ax.set_yticks(range(len(row_labels)), row_labels, fontsize=_TICK)
         ax.set_ylim(len(row_labels) - 0.5, -1.4)
-        ax.set_title(f"{item_id}: {item.text}", fontsize=_LABEL, loc="left")
+        ax.set_title(f"{item_id}: {_plain(item.text)}", fontsize=_LABEL, loc="left")
         _style(ax, grid="x")
         lows += [hdi.min(), own[own > 0].min(initial=1.0), detected.min(), g0]
         if "D" in ids and "A" in ids:
@@ -957,7 +962,7 @@ def scheming_coherence(analysis: Analysis) -> Figure:
     post = _posterior(analysis)
     defaults = analysis.defaults
     checks = [coherence(r) for r in analysis.responses]
-    names = [r.participant for r in analysis.responses]
+    names = [_plain(r.participant) for r in analysis.responses]
     n_all = len(checks)
     keep = _largest_rows(np.array([len(c.notes) for c in checks], dtype=float))
     checks, names = [checks[i] for i in keep], [names[i] for i in keep]

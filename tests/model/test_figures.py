@@ -304,3 +304,23 @@ def test_one_row_per_member_figures_cap_large_groups(defaults, sampler):
     assert any("40 of 45 members" in " ".join(t.get_text().split()) for t in fig.texts)
     fig = figures.scheming_coherence(big)
     assert any("40 of 45 members" in " ".join(t.get_text().split()) for t in fig.texts)
+
+
+def test_names_with_dollar_signs_are_drawn_literally(analysis, tmp_path):
+    """A name like '$\\foo{$' must not reach matplotlib's math parser."""
+    import dataclasses
+
+    from model.schema import Response
+
+    odd = [
+        dataclasses.replace(r, participant=f"$\\foo{{$ {i}")
+        for i, r in enumerate(analysis.responses)
+    ]
+    updates = [
+        dataclasses.replace(u, participant=r.participant)
+        for u, r in zip(analysis.updates, odd, strict=True)
+    ]
+    assert all(isinstance(r, Response) for r in odd)
+    renamed = dataclasses.replace(analysis, responses=odd, updates=updates)
+    for fn in (figures.crux, figures.scheming_coherence):
+        fn(renamed).savefig(tmp_path / "x.png")
