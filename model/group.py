@@ -1,15 +1,18 @@
 """The hierarchical group model (DESIGN §2): the one module that builds the PyMC graph.
 
 pi_i ~ Dirichlet(kappa * mu)                 credences over A-D
-logit q_ij ~ Normal(theta_j, tau_j)          factors, direct P(scheming), evidence readings
+logit q_ij ~ Normal(theta_j, sqrt(tau_j^2 + s^2))   factors, direct P(scheming), readings
+                                             (s: elicitation noise, priors/hyperpriors.toml)
 
-The logit-normal block has no per-person latent variables: each stated probability is
-the person's own belief, so its logit is observed directly and the model keeps the same
-small number of parameters whatever the group's size. Exact 0 and 1 (and 0 credences)
-are censored: a stated 0 means "below `zero_threshold`", never log(0), and never a
-clipped value (clipping biases kappa and mu). Unanswered items are left out of the
-likelihood (missing data). The evidence is never a likelihood term here: it enters
-only in the derived quantities (model/derived.py).
+The logit-normal block has no per-person latent variables: a stated probability is the
+person's belief (logit ~ Normal(theta_j, tau_j)) plus elicitation noise s, and the belief
+is integrated out (a Normal with the combined scale), so the model keeps the same small
+number of parameters whatever the group's size; s also keeps the posterior proper when
+everyone gives the same answer. kappa is truncated at `kappa_max` for the same reason.
+Exact 0 and 1 (and 0 credences) are censored: a stated 0 means "below `zero_threshold`",
+never log(0), and never a clipped value (clipping biases kappa and mu). Unanswered items
+are left out of the likelihood (missing data). The evidence is never a likelihood term
+here: it enters only in the derived quantities (model/derived.py).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from priors import SCENARIO_IDS, Defaults, load_defaults
 def _logit(p: float | np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-np.asarray(p))
 
+
+KAPPA_FLOOR_LOG = -7.0  # kappa >= 0.0009: far below any group's agreement, never binding
 
 # Every non-empty subset of A-D: which credences a participant stated above 0.
 PATTERNS = np.array([[(k >> b) & 1 for b in range(4)] for k in range(1, 16)], dtype=float)
@@ -95,6 +100,35 @@ def column_prior_means(data: GroupData, defaults: Defaults) -> np.ndarray:
     return np.asarray(means)
 
 
+_SERIES_TERMS = 400
+
+
+def log_beta_cdf(a: pt.TensorVariable, b: pt.TensorVariable, x: float) -> pt.TensorVariable:
+    """Return log I_x(a, b), the Beta(a, b) log-CDF at a small x, without underflow.
+
+    I_x(a, b) = x^a (1-x)^b / (a B(a, b)) * sum_k [(a+b)_k / (a+1)_k] x^k (the
+    hypergeometric series), summed in log space. log(betainc) underflows to -inf once
+    a + b is large (kappa in the hundreds); this stays exact. The terms peak near
+    k = (a + b) x <= kappa_max * x = 50, so 400 terms are ample.
+    """
+    k = np.arange(_SERIES_TERMS, dtype=float)
+    a_, b_ = a[..., None], b[..., None]
+    log_terms = (
+        pt.gammaln(a_ + b_ + k)
+        - pt.gammaln(a_ + b_)
+        + k * np.log(x)
+        - pt.gammaln(a_ + 1.0 + k)
+        + pt.gammaln(a_ + 1.0)
+    )
+    return (
+        a * np.log(x)
+        + b * np.log1p(-x)
+        - pt.log(a)
+        - (pt.gammaln(a) + pt.gammaln(b) - pt.gammaln(a + b))
+        + pt.logsumexp(log_terms, axis=-1)
+    )
+
+
 def model_data(data: GroupData, defaults: Defaults) -> dict[str, np.ndarray]:
     """Everything the graph reads from pm.Data: sufficient statistics and column priors.
 
@@ -108,6 +142,7 @@ def model_data(data: GroupData, defaults: Defaults) -> dict[str, np.ndarray]:
         "theta_mean": column_prior_means(data, defaults),
         "theta_sd": np.where(fixed, hyper.factors.theta_sd, hyper.readings.delta_sd),
         "tau_sd": np.where(fixed, hyper.factors.tau_sd, hyper.readings.omega_sd),
+        "noise_sd": np.where(fixed, hyper.factors.elicitation_sd, hyper.readings.elicitation_sd),
         "lo": _logit(eps),
         "hi": _logit(1.0 - eps),
     }
@@ -122,8 +157,13 @@ def build_model(data: GroupData, *, defaults: Defaults | None = None) -> pm.Mode
         d = {k: pm.Data(k, v) for k, v in model_data(data, defaults).items()}
 
         mu = pm.Dirichlet("mu", a=np.asarray(hyper.credences.mu_concentration), dims="scenario")
-        log_kappa = pm.Normal(
-            "log_kappa", hyper.credences.log_kappa_mean, hyper.credences.log_kappa_sd
+        log_kappa = pm.TruncatedNormal(
+            "log_kappa",
+            hyper.credences.log_kappa_mean,
+            hyper.credences.log_kappa_sd,
+            lower=KAPPA_FLOOR_LOG,  # a finite lower end keeps the interval transform simple
+            upper=np.log(hyper.credences.kappa_max),
+            initval=hyper.credences.log_kappa_mean,
         )
         kappa = pm.Deterministic("kappa", pt.exp(log_kappa))
         alpha = kappa * mu
@@ -135,22 +175,27 @@ def build_model(data: GroupData, *, defaults: Defaults | None = None) -> pm.Mode
         a_zero = (1.0 - PATTERNS) @ alpha
         has_zero = PATTERNS.sum(axis=1) < 4
         per_person = pt.gammaln(a_pos) - PATTERNS @ pt.gammaln(alpha)
-        if has_zero.any():
-            eps = hyper.credences.zero_threshold
-            safe_zero = pt.switch(has_zero, a_zero, 1.0)
-            per_person += pt.switch(has_zero, pt.log(pt.betainc(safe_zero, a_pos, eps)), 0.0)
-        dir_ll = pt.sum(d["pat_n"] * per_person) + pt.sum(d["pat_logsum"] * (alpha - 1.0))
+        safe_zero = pt.switch(has_zero, a_zero, 1.0)
+        log_cdf = log_beta_cdf(safe_zero, a_pos, hyper.credences.zero_threshold)
+        per_person += pt.switch(has_zero, log_cdf, 0.0)
+        # patterns nobody used contribute exactly 0 (never 0 * -inf)
+        used = pt.gt(d["pat_n"], 0)
+        dir_ll = pt.sum(pt.switch(used, d["pat_n"] * per_person, 0.0)) + pt.sum(
+            d["pat_logsum"] * (alpha - 1.0)
+        )
         pm.Potential("credences_loglik", dir_ll)
 
         theta = pm.Normal("theta", d["theta_mean"], d["theta_sd"], dims="quantity")
         tau = pm.HalfNormal("tau", d["tau_sd"], dims="quantity")
-        # Interior answers: sum_i log N(y_i | theta, tau) from (n, mean, ss);
+        # A stated value's logit ~ N(theta, scale): belief spread tau plus elicitation noise.
+        # Interior answers: sum_i log N(y_i | theta, scale) from (n, mean, ss);
         # stated 0 / 1: log P(logit q < logit eps) and log P(logit q > logit(1 - eps)).
         n = d["col_n"]
-        normal_ll = -n * (pt.log(tau) + 0.5 * np.log(2 * np.pi)) - (
+        scale = pt.sqrt(tau**2 + d["noise_sd"] ** 2)
+        normal_ll = -n * (pt.log(scale) + 0.5 * np.log(2 * np.pi)) - (
             d["col_ss"] + n * (d["col_mean"] - theta) ** 2
-        ) / (2 * tau**2)
-        dist = pm.Normal.dist(theta, tau)
+        ) / (2 * scale**2)
+        dist = pm.Normal.dist(theta, scale)
         censored_ll = d["col_low"] * pm.logcdf(dist, d["lo"]) + d["col_high"] * pm.logccdf(
             dist, d["hi"]
         )

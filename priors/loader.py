@@ -147,6 +147,7 @@ class CredenceHyper(_Strict):
     ]
     log_kappa_mean: float
     log_kappa_sd: Annotated[float, Field(gt=0)]
+    kappa_max: Annotated[float, Field(gt=1)]
     zero_threshold: Annotated[float, Field(gt=0, lt=0.1)]
 
 
@@ -157,6 +158,7 @@ class FactorHyper(_Strict):
     theta_sd: Annotated[float, Field(gt=0)]
     tau_sd: Annotated[float, Field(gt=0)]
     zero_threshold: Annotated[float, Field(gt=0, lt=0.1)]
+    elicitation_sd: Annotated[float, Field(gt=0, le=2)]
 
 
 class ReadingHyper(_Strict):
@@ -165,6 +167,7 @@ class ReadingHyper(_Strict):
     delta_sd: Annotated[float, Field(gt=0)]
     omega_sd: Annotated[float, Field(gt=0)]
     zero_threshold: Annotated[float, Field(gt=0, lt=0.1)]
+    elicitation_sd: Annotated[float, Field(gt=0, le=2)]
 
 
 class Hyperpriors(_Strict):

@@ -1,3 +1,4 @@
+import arviz as az
 import numpy as np
 import pytest
 from scipy import special, stats
@@ -31,11 +32,12 @@ def _round_to_form(p):
     return out / 100
 
 
-def simulate(defaults, rng, *, n, mu, kappa, theta, tau, missing=0.1):
+def simulate(defaults, rng, *, n, mu, kappa, theta, tau, missing=0.1, noise=0.1):
     cred = _round_to_form(rng.dirichlet(kappa * np.asarray(mu), size=n))
     cols = quantity_columns(defaults.evidence, defaults)
-    z = rng.standard_normal((n, len(cols)))
-    values = np.round(special.expit(theta + tau * z), 2)  # a 1 % grid: exact 0s and 1s occur
+    belief = theta + tau * rng.standard_normal((n, len(cols)))
+    stated = belief + noise * rng.standard_normal((n, len(cols)))  # elicitation noise
+    values = np.round(special.expit(stated), 2)  # a 1 % grid: exact 0s and 1s occur
     values[rng.random(values.shape) < missing] = np.nan
     return make_group(defaults, cred, values)
 
@@ -52,7 +54,8 @@ def test_likelihood_equals_an_independent_scipy_computation(defaults, rng):
     """The model's sufficient-statistic likelihood against a row-by-row scipy sum:
     stated-positive credences renormalised ~ Dirichlet(alpha_P) (scipy.stats.dirichlet),
     stated zeros: log Beta(alpha_Z, alpha_P).cdf(eps); interior answers log N(logit q |
-    theta, tau), stated 0 / 1 log Phi / log(1 - Phi) at logit(eps) / logit(1 - eps)."""
+    theta, sqrt(tau^2 + s^2)) with s the elicitation noise, stated 0 / 1 log Phi /
+    log(1 - Phi) at logit(eps) / logit(1 - eps)."""
     cred = _round_to_form(rng.dirichlet([3, 1, 0.6, 0.3], size=40))
     assert (cred == 0).any()
     vals = np.round(special.expit(rng.normal(-0.5, 2.0, size=(40, 13))), 2)
@@ -61,7 +64,7 @@ def test_likelihood_equals_an_independent_scipy_computation(defaults, rng):
     group = make_group(defaults, cred, vals)
     model = build_model(group, defaults=defaults)
     point = model.initial_point()
-    point["log_kappa"] = np.array(1.7)
+    point["log_kappa_interval__"] = np.array(1.2)
     point["theta"] = rng.normal(0, 1, 13)
     point["tau_log__"] = rng.normal(0, 0.5, 13)
     point["mu_simplex__"] = rng.normal(0, 0.5, 3)
@@ -82,16 +85,19 @@ def test_likelihood_equals_an_independent_scipy_computation(defaults, rng):
             )
     assert pot_cred == pytest.approx(expected_cred, rel=1e-9)
 
-    eps = np.where(np.arange(13) < 5, h.factors.zero_threshold, h.readings.zero_threshold)
+    fixed = np.arange(13) < 5
+    eps = np.where(fixed, h.factors.zero_threshold, h.readings.zero_threshold)
+    noise = np.where(fixed, h.factors.elicitation_sd, h.readings.elicitation_sd)
+    scale = np.sqrt(tau**2 + noise**2)
     expected_q = 0.0
     for i, j in np.argwhere(~np.isnan(vals)):
         v = vals[i, j]
         if v == 0:
-            expected_q += stats.norm.logcdf(special.logit(eps[j]), theta[j], tau[j])
+            expected_q += stats.norm.logcdf(special.logit(eps[j]), theta[j], scale[j])
         elif v == 1:
-            expected_q += stats.norm.logsf(special.logit(1 - eps[j]), theta[j], tau[j])
+            expected_q += stats.norm.logsf(special.logit(1 - eps[j]), theta[j], scale[j])
         else:
-            expected_q += stats.norm.logpdf(special.logit(v), theta[j], tau[j])
+            expected_q += stats.norm.logpdf(special.logit(v), theta[j], scale[j])
     assert pot_q == pytest.approx(expected_q, rel=1e-9)
 
 
@@ -124,6 +130,18 @@ def test_consensus_posterior_is_the_exact_update_of_mu(defaults, sampler, rng):
     w = np.log(mu) + ll
     expected = np.exp(w - special.logsumexp(w, axis=1, keepdims=True))
     np.testing.assert_allclose(post["consensus_posterior"].values[0, :5], expected, rtol=1e-9)
+
+
+def test_identical_answers_keep_the_sampler_healthy(defaults, sampler):
+    """Everyone giving the same answers used to make tau -> 0 and kappa -> inf unbounded;
+    elicitation noise and kappa_max keep the posterior proper."""
+    cred = np.tile([0.4, 0.3, 0.2, 0.1], (30, 1))
+    group = make_group(defaults, cred, np.full((30, 13), 0.3))
+    res = sampler.fit(group, draws=500, tune=500, chains=4, random_seed=4)
+    names = ["mu", "log_kappa", "theta", "tau"]
+    rhat = az.rhat(res.idata, var_names=names)
+    assert max(float(rhat[v].max()) for v in names) < 1.02
+    assert int(res.idata["sample_stats"]["diverging"].sum()) <= 5
 
 
 def test_group_of_one_runs(defaults, sampler):
@@ -164,5 +182,7 @@ def test_recovers_known_parameters_with_zeros_present(defaults, sampler, n):
             # close: within three posterior SDs (about 1/sqrt(n) of the truth's scale)
             z = abs(draws[:, k].mean() - t) / draws[:, k].std()
             assert z < 3, (name, k, t, draws[:, k].mean())
-    # 22 parameters at 94 %: allow at most two outside by chance
-    assert len(misses) <= 2, misses
+    # 22 intervals at 94 %: misses ~ Binomial(22, 0.06) if calibrated (mean 1.3); allow the
+    # count that a calibrated model exceeds less than 1 % of the time
+    allowed = int(stats.binom.ppf(0.99, len(TRUTH["theta"]) * 2 + 5, 0.06))
+    assert len(misses) <= allowed, misses
