@@ -9,10 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from model.schema import Response, ResponseError, validate_group
+from model.schema import MAX_RATIONALE_CHARS, Response, ResponseError, validate_group
 from priors import SCENARIO_IDS, Defaults, EvidenceItem, load_defaults
 
 MAX_FILE_BYTES = 50_000_000
+# A rationale may be up to MAX_RATIONALE_CHARS; Python's csv refuses fields over 131,072
+# characters by default (the limit is process-wide).
+csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_RATIONALE_CHARS + 1))
 
 
 def csv_columns(evidence: Sequence[EvidenceItem], defaults: Defaults) -> list[str]:
@@ -47,12 +50,15 @@ def parse_csv(text: str, *, evidence: Sequence[EvidenceItem], defaults: Defaults
     if unknown:
         ids = [e.id for e in evidence]
         raise ResponseError(
-            f"unknown column(s) {unknown[:10]}; the columns are {known} "
-            f"(evidence columns are '<evidence id>:<scenario>' with ids {ids})"
+            f"unknown column(s) {[c[:40] for c in unknown[:10]]}; remove or rename them "
+            f"(the columns are {known}; evidence columns are '<evidence id>:<scenario>' "
+            f"with ids {ids})"
         )
     missing = [c for c in ("participant", *SCENARIO_IDS) if c not in header]
     if missing:
-        raise ResponseError(f"missing column(s) {missing}; participant and A, B, C, D are required")
+        raise ResponseError(
+            f"missing column(s) {missing}; add them (participant and A, B, C, D are required)"
+        )
     if len(set(header)) != len(header):
         raise ResponseError("a column appears twice in the header; give each column once")
     rows = []
@@ -85,11 +91,13 @@ def read_responses(
     except OSError as exc:
         raise ResponseError(f"{path}: cannot read it ({exc.strerror})") from None
     if size > MAX_FILE_BYTES:
-        raise ResponseError(f"{path}: {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        raise ResponseError(f"{path}: {size:,} bytes; the limit is {MAX_FILE_BYTES:,}: split it")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ResponseError(f"{path}: not UTF-8 text; save it as UTF-8 (CSV UTF-8)") from None
+    except OSError as exc:
+        raise ResponseError(f"{path}: cannot read it ({exc.strerror}); give a file") from None
     return parse_responses(
         text, fmt=path.suffix.lower().lstrip("."), evidence=evidence, defaults=defaults
     )
@@ -104,12 +112,20 @@ def parse_responses(
         try:
             raws = parse_csv(text, evidence=evidence, defaults=defaults)
         except csv.Error as exc:
-            raise ResponseError(f"not valid CSV ({exc})") from None
+            raise ResponseError(
+                f"not valid CSV ({exc}); check the quoting and save it as CSV (UTF-8)"
+            ) from None
     elif fmt == "json":
         try:
             raws = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ResponseError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise ResponseError(
+                f"not valid JSON ({exc.msg} at line {exc.lineno}); check brackets and quotes"
+            ) from None
+        except (ValueError, RecursionError) as exc:  # nesting too deep, integers too long
+            raise ResponseError(
+                f"not usable JSON ({str(exc)[:80]}); give a flat list of response objects"
+            ) from None
         if not isinstance(raws, list):
             raise ResponseError("the JSON must be a list of response objects ([{...}, ...])")
     else:

@@ -65,7 +65,9 @@ def _probability(value: Any, where: str, *, required: bool) -> float | None:
     """Check one probability; None (or empty text) is 'no answer' where that is allowed."""
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if required:
-            raise ResponseError(f"{where}: no answer; this one is required (a number in [0, 1])")
+            raise ResponseError(
+                f"{where}: no answer; this one is required: give a number in [0, 1]"
+            )
         return None
     if isinstance(value, bool):
         raise ResponseError(f"{where}: got {value!r}; give a number in [0, 1]")
@@ -79,17 +81,33 @@ def _probability(value: Any, where: str, *, required: bool) -> float | None:
             ) from None
     if not isinstance(value, (int, float)):
         raise ResponseError(f"{where}: got {type(value).__name__}; give a number in [0, 1]")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise ResponseError(
+            f"{where}: {str(value)[:20]}... is far above 1; give a probability in [0, 1]"
+        ) from None
     if math.isnan(value) or math.isinf(value):
         raise ResponseError(f"{where}: {value} is not a finite number; give one in [0, 1]")
     if value < 0:
-        raise ResponseError(f"{where}: {value:g} is negative; probabilities are in [0, 1]")
+        raise ResponseError(f"{where}: {value:g} is negative; give a number in [0, 1]")
     if value > 1:
         raise ResponseError(
             f"{where}: {value:g} is above 1 and looks like a percentage; "
             f"give probabilities in [0, 1] (e.g. {value / 100:g} for {value:g} %)"
         )
     return value
+
+
+def _names(ids: list[str]) -> str:
+    """Unknown ids for a message, each cut to 40 characters and at most 10 of them."""
+    shown = [i if len(i) <= 40 else i[:40] + "..." for i in ids[:10]]
+    return str(shown) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+
+
+def _mapping_or_empty(value: Any) -> Any:
+    """None (not given) is an empty mapping; anything else is checked by the caller."""
+    return {} if value is None else value
 
 
 def _text(value: Any, where: str, *, max_chars: int, required: bool) -> str:
@@ -105,6 +123,13 @@ def _text(value: Any, where: str, *, max_chars: int, required: bool) -> str:
         )
     if "\x00" in value:
         raise ResponseError(f"{where}: contains a NUL character; remove it")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ResponseError(
+            f"{where}: contains characters that are not valid Unicode (lone surrogates); "
+            "remove them"
+        ) from None
     return value.strip() if required else value
 
 
@@ -129,7 +154,9 @@ def validate_response(
     known = {"participant", "scenarios", "factors", "p_scheming", "readings", "rationale"}
     unknown = sorted(set(map(str, raw)) - known)
     if unknown:
-        raise ResponseError(f"unknown field(s) {unknown}; the fields are {sorted(known)}")
+        raise ResponseError(
+            f"unknown field(s) {_names(unknown)}; remove them (the fields are {sorted(known)})"
+        )
     name = _text(raw.get("participant"), "participant", max_chars=MAX_NAME_CHARS, required=True)
     who = f"participant {name[:60]!r}"
 
@@ -138,9 +165,7 @@ def validate_response(
         raise ResponseError(f"{who}: scenarios must map A, B, C, D to credences")
     bad_ids = sorted(set(map(str, scen)) - set(SCENARIO_IDS))
     if bad_ids:
-        raise ResponseError(
-            f"{who}: unknown scenario id(s) {bad_ids}; the scenarios are A, B, C, D"
-        )
+        raise ResponseError(f"{who}: unknown scenario id(s) {_names(bad_ids)}; use A, B, C, D")
     scenarios = {
         s: _probability(scen.get(s), f"{who}: credence in {s}", required=True) for s in SCENARIO_IDS
     }
@@ -151,37 +176,39 @@ def validate_response(
             "Rescale them so that they add up."
         )
 
-    fac_raw = raw.get("factors") or {}
+    fac_raw = _mapping_or_empty(raw.get("factors"))
     if not isinstance(fac_raw, Mapping):
         raise ResponseError(f"{who}: factors must map factor ids to probabilities")
     bad_f = sorted(set(map(str, fac_raw)) - set(defaults.factor_ids))
     if bad_f:
         raise ResponseError(
-            f"{who}: unknown factor(s) {bad_f}; the factors are {list(defaults.factor_ids)}"
+            f"{who}: unknown factor(s) {_names(bad_f)}; remove them or use one of "
+            f"{list(defaults.factor_ids)}"
         )
     factors = {
         f: _probability(fac_raw.get(f), f"{who}: {f}", required=False) for f in defaults.factor_ids
     }
     p_scheming = _probability(raw.get("p_scheming"), f"{who}: p_scheming", required=False)
 
-    read_raw = raw.get("readings") or {}
+    read_raw = _mapping_or_empty(raw.get("readings"))
     if not isinstance(read_raw, Mapping):
         raise ResponseError(f"{who}: readings must map evidence ids to per-scenario values")
     ids = [e.id for e in evidence]
     bad_e = sorted(set(map(str, read_raw)) - set(ids))
     if bad_e:
         raise ResponseError(
-            f"{who}: reading(s) for unknown evidence id(s) {bad_e}; this group's evidence is {ids}"
+            f"{who}: reading(s) for unknown evidence id(s) {_names(bad_e)}; remove them or use "
+            f"one of this group's evidence ids {ids}"
         )
     readings: dict[str, dict[str, float | None]] = {}
     for item in evidence:
-        per = read_raw.get(item.id) or {}
+        per = _mapping_or_empty(read_raw.get(item.id))
         if not isinstance(per, Mapping):
             raise ResponseError(f"{who}: readings.{item.id} must map A, B, C, D to probabilities")
         bad_s = sorted(set(map(str, per)) - set(SCENARIO_IDS))
         if bad_s:
             raise ResponseError(
-                f"{who}: readings.{item.id}: unknown scenario id(s) {bad_s}; use A, B, C, D"
+                f"{who}: readings.{item.id}: unknown scenario id(s) {_names(bad_s)}; use A, B, C, D"
             )
         readings[item.id] = {
             s: _probability(per.get(s), f"{who}: {item.id}:{s}", required=False)
@@ -206,10 +233,14 @@ def validate_group(
     ResponseError
         One line per bad response (row numbers from 1), or for a participant id given twice.
     """
+    if isinstance(raws, (str, bytes)) or not isinstance(raws, Sequence):
+        raise ResponseError("responses must be a list of response objects; give a list")
     if len(raws) == 0:
         raise ResponseError("no responses found; give at least one participant")
     if len(raws) > MAX_PARTICIPANTS:
-        raise ResponseError(f"{len(raws):,} responses; the limit is {MAX_PARTICIPANTS:,}")
+        raise ResponseError(
+            f"{len(raws):,} responses; the limit is {MAX_PARTICIPANTS:,}: split the file"
+        )
     out, problems, seen = [], [], {}
     for row, raw in enumerate(raws, start=1):
         try:

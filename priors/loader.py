@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from functools import cache
 from itertools import pairwise
@@ -17,8 +18,8 @@ _HERE = Path(__file__).parent
 MAX_EVIDENCE_BYTES = 200_000
 MAX_EVIDENCE_ITEMS = 20
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
+OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False, strict=True)]
 
 
 class _Strict(BaseModel):
@@ -244,10 +245,10 @@ class Defaults(_Strict):
 
 def _location(loc: tuple) -> str:
     parts: list[str] = []
-    for p in loc:
+    for k, p in enumerate(loc):
         if isinstance(p, int):
             parts.append(f"[{p}]")
-        elif p in ("counts", "likelihood"):
+        elif k == 2 and loc[0] == "evidence" and p in ("counts", "likelihood"):
             continue  # the discriminator's branch name, not a field
         else:
             parts.append(("." if parts else "") + str(p))
@@ -271,8 +272,12 @@ def _describe(err: ValidationError, *, source: str) -> str:
     lines = []
     for e in err.errors():
         msg = _FRIENDLY.get(e["type"], e["msg"]).removeprefix("Value error, ")
-        lines.append(f"{source}: {_location(e['loc'])}: {msg}")
+        where = _location(e["loc"]).replace("\n", " ")[:120]
+        lines.append(f"{source}: {where}: {msg}")
     return "\n".join(lines)
+
+
+_HUGE_NUMBER = re.compile(r"^\s*([A-Za-z0-9_.\"-]{1,60})\s*=\s*[-+]?[0-9_]{4300,}", re.M)
 
 
 def parse_evidence(text: str, *, source: str = "evidence") -> tuple[EvidenceItem, ...]:
@@ -288,10 +293,20 @@ def parse_evidence(text: str, *, source: str = "evidence") -> tuple[EvidenceItem
             f"{source}: the file is larger than {MAX_EVIDENCE_BYTES // 1000} kB; "
             "an evidence file holds a few short items"
         )
+    huge = _HUGE_NUMBER.search(text)
+    if huge:
+        raise ValueError(
+            f"{source}: {huge.group(1)}: a number of over 4300 digits; give a whole number "
+            "of ordinary size"
+        )
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{source}: not valid TOML ({exc}); check quotes and brackets") from None
+    except (ValueError, RecursionError) as exc:  # nesting too deep, integers too long
+        raise ValueError(
+            f"{source}: not usable TOML ({str(exc)[:80]}); use flat [[evidence]] items"
+        ) from None
     if "evidence" not in raw:
         raise ValueError(
             f"{source}: no [[evidence]] items found; each item starts with a line [[evidence]]"
