@@ -15,7 +15,7 @@ from model import figures as figs
 from model.disagreement import pair_crux
 from model.report import RoundComparison, compare_rounds
 from priors import SCENARIO_IDS, Defaults, EvidenceItem
-from store import Group, Store
+from store import Group, Store, export_json
 
 NOT_ALLOWED = (
     "Not allowed. This page needs the facilitator's private link (with its token). "
@@ -34,6 +34,25 @@ FIGURE_ALT = {
     "undetected": "Undetected misalignment per scenario, per member and for the group",
     "scheming_coherence": "Factor product, direct P(scheming) and credence in D per member",
 }
+
+
+def _whole_group(store: Store, group: Group) -> None:
+    with st.expander("Whole group: back up or move"):
+        st.markdown(
+            "Every member and every revision of every round, with the evidence, as one JSON "
+            "file. Import it on the Start page of any Cruxboard (for example a fresh server) "
+            "to carry on there: the group gets new links there. The file holds everyone's "
+            "answers and rationales, so keep it as private as this page's link."
+        )
+        st.download_button(
+            "Whole group (JSON)",
+            data=lambda: export_json(store.export_group(group.id)),
+            file_name=f"{_slug(group.name)}-group.json",
+            mime=exports.MIME["json"],
+            key="db_dl_group",
+            on_click="ignore",
+            icon=":material/download:",
+        )
 
 
 def _open_round(group_id: str, token: str) -> None:
@@ -401,6 +420,7 @@ def main() -> None:
         common.show_link(
             "elicit", {"group": group_id}, label="Open the participant page", key="db_join_link"
         )
+    _whole_group(store, group)
     opened = st.session_state.pop(ROUND_OPENED, None)
     if opened:
         st.success(

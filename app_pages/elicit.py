@@ -19,6 +19,11 @@ from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem
 from store import Group, Participant, StoreError
 
 MIN_GROUP_VIEW = 3  # with two members, the group's pools would reveal the other's answers
+NOT_ALLOWED = (
+    "Not allowed. This come-back link is not valid for this group: nothing can be shown or "
+    "changed with it. Check that you copied the whole link (it ends in &p=...), or answer as "
+    "a new member with the participant link."
+)
 MAX_RATIONALE_CHARS = 20_000  # far below the store's payload limit, so a save cannot fail on size
 FORM_FOR = "elicit_form_for"  # (group id, participant id or None) the form holds answers for
 RESULT = "elicit_result"  # (kind, message) of the last submit, shown once
@@ -500,11 +505,12 @@ def main() -> None:
     token = common.link_token("p", common.EDIT_TOKENS, group_id)
     participant = store.participant_for_token(group_id, token) if token else None
     if token and participant is None:
-        st.warning(
-            "This come-back link is not valid for this group, so you are answering as a new "
-            "participant. Check that you copied the whole link."
+        # Says nothing about the group's members or answers; a new answer needs the plain link.
+        st.error(NOT_ALLOWED)
+        st.page_link(
+            common.PAGES["elicit"], label="Answer as a new member", query_params={"group": group_id}
         )
-        token = None
+        return
     if participant is not None:
         common.remember_token(common.EDIT_TOKENS, group_id, token)
     common.set_query_params({"group": group_id, "p": token})

@@ -13,10 +13,12 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from model import Analysis, Response
+from model import Analysis, Response, ResponseError, validate_response
 from model.figures import FIGURES, PNG_DPI, SAVE_FORMATS
 from model.io import responses_to_csv, responses_to_json
 from model.report import RoundComparison, html_report
+from priors import Defaults, parse_evidence
+from store import Store
 
 DEFAULT_DRAWS = 1000  # the command line's default, so the default dashboard needs no --draws
 MIME = {
@@ -129,3 +131,32 @@ def reproduce_command(seed: int, draws: int) -> str:
     if draws != DEFAULT_DRAWS:
         cmd += f" --draws {draws} --tune {draws}"
     return f"{cmd} --seed {seed} --out result/"
+
+
+def check_group_export(data: dict[str, Any], defaults: Defaults) -> None:
+    """Check a whole-group file before import: its structure, evidence and every answer.
+
+    The store checks the structure; here the evidence must parse and every revision must
+    be a valid response for it, so an imported group always opens on the dashboard.
+
+    Raises
+    ------
+    ValueError
+        Naming the part of the file that is wrong and how to fix it; nothing is written.
+    """
+    Store.check_export(data)  # the fields below exist and have their types from here on
+    try:
+        evidence = parse_evidence(data["group"]["evidence"], source="the file's evidence")
+    except ValueError as exc:
+        raise ValueError(f"import: {exc}") from None
+    names = {p["id"]: p["display_name"] for p in data["participants"]}
+    for index, revision in enumerate(data["revisions"]):
+        name = names[revision["participant_id"]]
+        payload = dict(revision["payload"], participant=name)
+        try:
+            validate_response(payload, evidence=evidence, defaults=defaults)
+        except ResponseError as exc:
+            raise ValueError(
+                f"import: revisions[{index}] (member {name[:60]!r}, round {revision['round']}) "
+                f"is not a valid answer: {exc}"
+            ) from None

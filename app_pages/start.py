@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, exports
 from model.example import EXAMPLE_EVIDENCE
 from priors import parse_evidence
-from store import MAX_GROUP_NAME_CHARS
+from store import MAX_GROUP_NAME_CHARS, ImportedGroup, parse_export_json
 
 CREATED_KEY = "start_created_group"  # the group made in this browser session, for its links
+IMPORTED_KEY = "start_imported"  # {group id: [(member name, new come-back link)]}
+MAX_IMPORT_MB = 200
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
 
 def _create(name: str, evidence_text: str) -> None:
@@ -33,6 +39,46 @@ def _create(name: str, evidence_text: str) -> None:
     st.session_state[CREATED_KEY] = group.id
     common.remember_token(common.FACILITATOR_TOKENS, group.id, token)
     st.success(f"Group created with {len(items)} evidence item(s).")
+
+
+def _import(upload) -> None:
+    """Check the whole file, then import it in one transaction; on any problem write nothing."""
+    if upload is None:
+        st.error("Choose the whole-group file (.json) first.")
+        return
+    try:
+        data = parse_export_json(upload.getvalue())
+        exports.check_group_export(data, common.defaults())
+        imported = common.get_store().import_group(data)
+    except ValueError as exc:
+        st.error("Nothing was imported.  \n" + common.md_escape(str(exc)))
+        return
+    group_id = imported.group.id
+    st.session_state[common.GROUP_KEY] = group_id
+    st.session_state[CREATED_KEY] = group_id
+    common.remember_token(common.FACILITATOR_TOKENS, group_id, imported.facilitator_token)
+    st.session_state.setdefault(IMPORTED_KEY, {})[group_id] = _member_links(imported)
+    st.success(
+        f"Imported {len(imported.participants)} member(s) and "
+        f"{len(data['revisions'])} revision(s) as a new group."
+    )
+
+
+def _member_links(imported: ImportedGroup) -> list[tuple[str, str]]:
+    return [
+        (p.display_name, common.page_url("elicit", {"group": p.group_id, "p": token}))
+        for p, token in imported.participants
+    ]
+
+
+def _links_csv(rows: list[tuple[str, str]]) -> str:
+    """Member names and links as CSV; a name a spreadsheet would run as a formula is quoted."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["member", "come-back link"])
+    for name, link in rows:
+        writer.writerow(["'" + name if name.startswith(_FORMULA_START) else name, link])
+    return out.getvalue()
 
 
 def _links(group_id: str) -> None:
@@ -62,6 +108,22 @@ def _links(group_id: str) -> None:
         label="Open the facilitator dashboard",
         key="start_facilitator_link",
     )
+    members = st.session_state.get(IMPORTED_KEY, {}).get(group_id)
+    if members:
+        st.markdown(
+            f"**3. Members' new come-back links ({len(members)}).** The old links do not open "
+            "the imported group. Send each member only their own link: it lets whoever holds "
+            "it see and revise that member's answers."
+        )
+        st.download_button(
+            "Members' come-back links (CSV)",
+            data=_links_csv(members),
+            file_name="member-links.csv",
+            mime=exports.MIME["csv"],
+            key="start_dl_member_links",
+            on_click="ignore",
+            icon=":material/download:",
+        )
 
 
 def main() -> None:
@@ -92,6 +154,20 @@ def main() -> None:
         submitted = st.form_submit_button("Create the group", key="start_create", type="primary")
     if submitted:
         _create(name, evidence_text)
+    with st.expander("Or import a group from a whole-group file"):
+        st.markdown(
+            "Upload the JSON file saved with **Whole group** on a dashboard (here or on another "
+            "Cruxboard). Every member and revision comes in as a new group with new links; "
+            "the group it came from is not changed."
+        )
+        upload = st.file_uploader(
+            "Whole-group file (JSON)",
+            type=["json"],
+            key="start_import_file",
+            max_upload_size=MAX_IMPORT_MB,
+        )
+        if st.button("Import the group", key="start_import", disabled=upload is None):
+            _import(upload)
     created = st.session_state.get(CREATED_KEY)
     if created:
         _links(created)

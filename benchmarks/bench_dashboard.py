@@ -11,7 +11,6 @@ Usage: python benchmarks/bench_dashboard.py [--sizes 12 100] [--repeats 5]
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -24,50 +23,10 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from model.example import EXAMPLE_EVIDENCE, example_responses  # noqa: E402
 from store import Store  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, streamlit_app  # noqa: E402
 
 
-def _start_server(db: Path, port: int):
-    import subprocess
-
-    env = {**os.environ, "CRUXBOARD_DB": str(db)}
-    env.pop("DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import urllib.request
-
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("streamlit did not start")
-
-
-def measure(n: int, repeats: int, tmp: Path, port: int) -> dict:
+def measure(n: int, repeats: int, tmp: Path) -> dict:
     db = tmp / f"bench-{n}.db"
     store = Store(f"sqlite:///{db}")
     group, token = store.create_group(f"bench {n}", evidence=EXAMPLE_EVIDENCE)
@@ -75,11 +34,10 @@ def measure(n: int, repeats: int, tmp: Path, port: int) -> dict:
     for r in people[:n]:
         p, _ = store.add_participant(group.id, r.participant)
         store.add_revision(p.id, round=1, payload=r.to_dict())
-    proc = _start_server(db, port)
-    url = f"http://127.0.0.1:{port}/dashboard?group={group.id}&token={token}"
     times = []
     try:
-        with sync_playwright() as pw:
+        with streamlit_app(db) as base, sync_playwright() as pw:
+            url = f"{base}/dashboard?group={group.id}&token={token}"
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             start = time.perf_counter()
@@ -100,8 +58,6 @@ def measure(n: int, repeats: int, tmp: Path, port: int) -> dict:
                 times.append(time.perf_counter() - submitted)
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
         store.close()
     return {"n": n, "first": first, "median": statistics.median(times), "all": times}
 
@@ -115,8 +71,8 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, n in enumerate(args.sizes):
-            rows.append(measure(n, args.repeats, Path(tmp), 8600 + i))
+        for n in args.sizes:
+            rows.append(measure(n, args.repeats, Path(tmp)))
     print(
         "| group size | first view (compile + fit), s | after a new submission, median s | all, s |"
     )

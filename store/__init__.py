@@ -14,6 +14,8 @@ from store.db import (
     Participant,
     Revision,
     Store,
+    export_json,
+    parse_export_json,
 )
 from store.schema import (
     MAX_DISPLAY_NAME_CHARS,
@@ -43,4 +45,6 @@ __all__ = [
     "SchemaError",
     "Store",
     "StoreError",
+    "export_json",
+    "parse_export_json",
 ]

@@ -583,6 +583,17 @@ class Store:
             ],
         }
 
+    @staticmethod
+    def check_export(data: object) -> None:
+        """Check an `export_group` dict as `import_group` would, writing nothing.
+
+        Raises
+        ------
+        ValueError
+            If `data` is not a valid export; the message says what is wrong.
+        """
+        _parse_export(data)
+
     def import_group(self, data: dict[str, Any]) -> ImportedGroup:
         """Import an `export_group` dict as a new group, in one transaction.
 
@@ -949,6 +960,43 @@ def _parse_export(
         created_at = _parse_time(_field(answer, "created_at", str, where), f"{where} created_at")
         answers.append((participant_id, round_, text, created_at))
     return group_fields, people, answers
+
+
+def export_json(data: dict[str, Any]) -> str:
+    """An `export_group` dict as the whole-group file's JSON text (UTF-8, indented)."""
+    return json.dumps(data, indent=1, ensure_ascii=False)
+
+
+def parse_export_json(raw: bytes | str) -> dict[str, Any]:
+    """Read a whole-group file (`export_json` text) back into a dict for `Store.import_group`.
+
+    Raises
+    ------
+    ValueError
+        If the text is not UTF-8 JSON holding an object; the message says how to fix it.
+    """
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"import: the file is not UTF-8 text (byte {exc.start}); upload the .json file "
+                "the dashboard's 'Whole group' button saved, unchanged"
+            ) from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # includes nesting too deep, huge integers
+        detail = str(exc) if isinstance(exc, ValueError) else "nested too deep"
+        raise ValueError(
+            f"import: the file is not valid JSON ({detail}); upload the .json file the "
+            "dashboard's 'Whole group' button saved, unchanged"
+        ) from None
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"import: the file holds a JSON {type(data).__name__}, not the object a whole-group "
+            "file has; upload the .json file the dashboard's 'Whole group' button saved"
+        )
+    return data
 
 
 # -- engine --------------------------------------------------------------------------------

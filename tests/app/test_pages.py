@@ -295,13 +295,26 @@ def test_elicit_come_back_prefills_shows_history_and_adds_a_revision(db):
     assert _rows(db, "participants") == 3
 
 
-def test_elicit_wrong_come_back_token_answers_as_new_participant(db):
-    gid, _ = _group(db)
-    at = _page("app_pages/elicit.py", group=gid, p="not-a-token").run()
-    assert not at.exception
-    assert "not valid" in at.warning[0].value
-    assert at.text_input(key="el_name").value == ""
-    assert at.query_params == {"group": gid}
+@pytest.mark.parametrize("token", ["not-a-token", "x" * 43, "y" * 5000])
+def test_elicit_wrong_come_back_token_is_not_allowed_and_leaks_nothing(db, token):
+    gid, facilitator = _group(db)
+    (ada, ada_token), *_ = _seed_members(db, gid)
+    for p in (token, facilitator):  # a made-up token, or the facilitator's in the wrong place
+        at = _page("app_pages/elicit.py", group=gid, p=p).run()
+        assert not at.exception
+        assert "Not allowed" in at.error[0].value
+        text = _texts(at)
+        assert "Ada" not in text and "member(s)" not in text and "60 %" not in text
+        assert not at.number_input and not at.text_input and not at.button and not at.dataframe
+    # another group's member link does not open this group
+    other, _ = _group(db)
+    _, stranger = _answer(db, other, "Zed", (0.25, 0.25, 0.25, 0.25), 0.1, 0.1)
+    at = _page("app_pages/elicit.py", group=gid, p=stranger).run()
+    assert "Not allowed" in at.error[0].value and not at.number_input
+    assert _rows(db, "participants") == 4 and _rows(db, "revisions") == 4  # nothing written
+    # the right link still opens Ada's own answers
+    at = _page("app_pages/elicit.py", group=gid, p=ada_token).run()
+    assert not at.error and at.number_input(key="el_cred_A").value == 60
 
 
 def test_elicit_form_survives_a_page_switch(db):
@@ -472,3 +485,88 @@ def test_dashboard_second_round_compares_rounds(db):
     ]
     verdict = at.get_by_key("db_rounds_verdict").markdown[0].value.replace("\\", "")
     assert "from round 1 to round 2: agreement κ" in verdict
+
+
+# --- Whole group: download on the dashboard, import on Start ---------------------------------
+
+
+def _upload(at: AppTest, content: bytes) -> AppTest:
+    at.file_uploader(key="start_import_file").set_value(("group.json", content, "application/json"))
+    at.run()
+    return at.button(key="start_import").click().run()
+
+
+def test_whole_group_round_trip_through_the_pages(db):
+    from store import export_json
+
+    gid, token = _group(db)
+    members = _seed_members(db, gid)
+    ada = members[0][0]
+    db.add_revision(ada.id, round=1, payload=dict(db.revisions(ada.id)[0].payload, rationale="v2"))
+    at = _page("app_pages/dashboard.py", group=gid, token=token).run()
+    assert "db_dl_group" in {b.key for b in at.download_button}
+    exported = db.export_group(gid)  # what the button's callable returns, as JSON text
+    text = export_json(exported)
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.context["url"] = "http://cruxboard.example:8501/"
+    at.run()
+    at = _upload(at, text.encode())
+    assert not at.exception and not at.error
+    assert "Imported 3 member(s) and 4 revision(s)" in at.success[0].value
+    new_gid = at.session_state["start_created_group"]
+    new_token = at.session_state["facilitator_tokens"][new_gid]
+    assert new_gid != gid and db.is_facilitator(new_gid, new_token)
+    assert not db.is_facilitator(new_gid, token)  # the old link does not open the copy
+    again = db.export_group(new_gid)
+    for part in ("participants", "revisions"):
+        strip = [{k: v for k, v in x.items() if "id" not in k} for x in exported[part]]
+        assert [{k: v for k, v in x.items() if "id" not in k} for x in again[part]] == strip
+    assert {k: v for k, v in again["group"].items() if k != "id"} == {
+        k: v for k, v in exported["group"].items() if k != "id"
+    }
+    # each member gets a new come-back link that opens their own answers in the copy
+    links = at.session_state["start_imported"][new_gid]
+    assert [name for name, _ in links] == ["Ada", "Bo", "Chidi"]
+    ada_link = links[0][1]
+    assert ada_link.startswith(f"http://cruxboard.example:8501/elicit?group={new_gid}&p=")
+    new_ada = db.participant_for_token(new_gid, ada_link.rsplit("p=", 1)[1])
+    assert new_ada is not None and new_ada.display_name == "Ada"
+    assert "start_dl_member_links" in {b.key for b in at.download_button}
+    # and the imported group opens on the dashboard with the same numbers as the original
+    at = _page("app_pages/dashboard.py", group=new_gid, token=new_token).run()
+    assert not at.exception and not at.error and at.metric[0].value == "3"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe not utf-8", "not UTF-8"),
+        (b"{not json", "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+        (b"[1, 2]", "JSON list"),
+        (b'{"format": "something else"}', "not a Cruxboard group export"),
+    ],
+)
+def test_import_refuses_a_bad_file_and_writes_nothing(db, content, message):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = _upload(at, content)
+    assert not at.exception
+    assert "Nothing was imported" in at.error[0].value
+    assert message in at.error[0].value.replace("\\", "")
+    assert _rows(db, "groups") == 0 and _rows(db, "participants") == 0
+
+
+def test_import_refuses_an_invalid_answer_and_writes_nothing(db):
+    from store import export_json
+
+    gid, _ = _group(db)
+    _seed_members(db, gid)
+    data = db.export_group(gid)
+    data["revisions"][2]["payload"]["scenarios"]["A"] = 1.7  # over 100 %
+    before = (_rows(db, "groups"), _rows(db, "participants"), _rows(db, "revisions"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = _upload(at, export_json(data).encode())
+    error = at.error[0].value.replace("\\", "")
+    assert "revisions[2] (member 'Chidi', round 1)" in error and "credence in A" in error
+    assert (_rows(db, "groups"), _rows(db, "participants"), _rows(db, "revisions")) == before

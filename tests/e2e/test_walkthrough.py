@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ROOT
+from tests.e2e.server import ROOT
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 120_000  # the first dashboard view compiles the model (about 30 s)
