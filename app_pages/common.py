@@ -5,16 +5,18 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
+from matplotlib.figure import Figure
 
-from app_pages.exports import DEFAULT_DRAWS, data_key, named_figure_bytes, seed_for, unique_names
+from app_pages.exports import data_key, figure_bytes, seed_for, unique_names
 from model import Analysis, GroupSampler, Response, analyse, validate_response
+from model.sampling import DEFAULT_DRAWS, DEFAULT_TUNE
 from model.summary import summarize
 from priors import Defaults, EvidenceItem, load_defaults, parse_evidence
 from store import Group, Store, StoreError
@@ -26,6 +28,7 @@ PAGES = {
 }
 URL_PATHS = {"start": "", "elicit": "elicit", "dashboard": "dashboard"}
 MIN_DRAWS = 10
+MAX_IMAGE_PX = 1460  # st.image re-encodes anything wider (its maximum content width)
 
 # Session-state keys that are not widgets (they survive page switches as they are).
 GROUP_KEY = "group_id"
@@ -134,7 +137,7 @@ def _fitted(key: str, n_draws: int, _responses: tuple[Response, ...], _evidence:
         defaults=load_defaults(),
         sampler=get_sampler(),
         draws=n_draws,
-        tune=n_draws,
+        tune=DEFAULT_TUNE,
         random_seed=seed_for(key),
     )
     return analysis, summarize(analysis)
@@ -156,10 +159,17 @@ def fitted(data: RoundData) -> tuple[Analysis, dict[str, Any]]:
         return _fitted(data.key, draws(), tuple(data.responses), data.group.evidence)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def figure_png(key: str, n_draws: int, name: str, _analysis: Analysis) -> bytes:
-    """Figure `name` of `model.figures.FIGURES` as PNG bytes; `key` and `n_draws` name the fit."""
-    return named_figure_bytes(_analysis, name, "png")
+@st.cache_data(max_entries=256, show_spinner=False)
+def figure_png(
+    key: str, n_draws: int, name: str, options: tuple, _make: Callable[[], Figure]
+) -> bytes:
+    """The figure `_make()` draws, as PNG bytes (as exported), cached.
+
+    `key` and `n_draws` name the fit, `name` the figure and `options` its settings (e.g. the
+    scenario a crux compares): together they decide what the figure shows, so a rerun of
+    the page draws nothing twice.
+    """
+    return figure_bytes(_make(), "png", max_width_px=MAX_IMAGE_PX)
 
 
 # --- links, tokens and query parameters ------------------------------------------------------

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from matplotlib.figure import Figure
 
 from app_pages import common, exports
 from model import Analysis
@@ -23,6 +25,8 @@ NOT_ALLOWED = (
 )
 ROUND_OPENED = "dashboard_round_opened"  # message after opening a round, shown once
 ROUNDS_SEEN = "dashboard_rounds_seen"  # (group, rounds with answers) when last shown
+LIVE_KEY = "db_live"
+LIVE_POLL_SECONDS = 0.5  # one small query per open dashboard, twice a second
 FIGURE_ALT = {
     "trajectories": "Alignment against capability in the four scenarios, weighted by the group",
     "trajectories_log": "The same trajectories on a log axis of the misalignment rate",
@@ -36,7 +40,34 @@ FIGURE_ALT = {
 }
 
 
-def _whole_group(store: Store, group: Group) -> None:
+def _watch(group_id: str, shown: tuple[int, int, int]) -> None:
+    """Rerun the page when the group changes (a new member, answer or round)."""
+    if common.get_store().version(group_id) != shown:
+        st.rerun()  # the whole page: the new answers, then a new fit
+
+
+def _live(group_id: str, shown: tuple[int, int, int]) -> bool:
+    """The Live toggle and, when on, the timed check; returns whether Live is on."""
+    live = st.toggle(
+        "Live: update when a new answer arrives",
+        value=True,
+        key=LIVE_KEY,
+        help=f"Checks for new answers every {LIVE_POLL_SECONDS:g} s and refits when one comes.",
+    )
+    # A fragment that reruns on a timer; off, it is an ordinary call that checks once.
+    st.fragment(_watch, run_every=LIVE_POLL_SECONDS if live else None)(group_id, shown)
+    return live
+
+
+def _paused_downloads_note(live: bool) -> None:
+    if live:
+        st.caption(
+            "Turn off **Live** at the top of the page to download: a live page checks for "
+            "new answers twice a second, and each check would cut a download short."
+        )
+
+
+def _whole_group(store: Store, group: Group, live: bool) -> None:
     with st.expander("Whole group: back up or move"):
         st.markdown(
             "Every member and every revision of every round, with the evidence, as one JSON "
@@ -44,6 +75,7 @@ def _whole_group(store: Store, group: Group) -> None:
             "to carry on there: the group gets new links there. The file holds everyone's "
             "answers and rationales, so keep it as private as this page's link."
         )
+        _paused_downloads_note(live)
         st.download_button(
             "Whole group (JSON)",
             data=lambda: export_json(store.export_group(group.id)),
@@ -51,6 +83,7 @@ def _whole_group(store: Store, group: Group) -> None:
             mime=exports.MIME["json"],
             key="db_dl_group",
             on_click="ignore",
+            disabled=live,
             icon=":material/download:",
         )
 
@@ -82,15 +115,20 @@ def _round_opener(group_id: str, token: str, current: int) -> None:
         st.rerun()  # the whole page: counts and rounds changed
 
 
-def _pyplot(make: Callable[[], Any], alt: str) -> None:
-    """Draw one figure; a figure that fails says so instead of taking the page down."""
+def _figure(key: str, name: str, make: Callable[[], Figure], options: tuple = ()) -> None:
+    """Show one figure (cached as PNG by the fit, the figure and its options).
+
+    A figure that cannot be drawn says so instead of taking the page down.
+    """
     try:
-        st.pyplot(make(), alt=alt)  # drawing happens here too (e.g. a name matplotlib misreads)
-    except ValueError as exc:
+        png = common.figure_png(key, common.draws(), name, options, make)
+    except ValueError as exc:  # e.g. a name matplotlib misreads
         st.warning(f"This figure cannot be drawn: {common.md_escape(str(exc))}")
+        return
+    st.image(png, width="stretch", alt=FIGURE_ALT[name])
 
 
-def _consensus(summary: dict[str, Any], defaults: Defaults, analysis: Analysis) -> None:
+def _consensus(key: str, summary: dict[str, Any], defaults: Defaults, analysis: Analysis) -> None:
     st.header("What the group believes")
     names = [f"{s.id} · {s.name}" for s in defaults.scenarios]
     st.dataframe(
@@ -112,13 +150,11 @@ def _consensus(summary: dict[str, Any], defaults: Defaults, analysis: Analysis) 
         "Agreement κ (larger = more alike): "
         + common.md_escape(common.show_stat(kappa, as_percent=False))
     )
-    _pyplot(lambda: figs.prior_vs_posterior(analysis), FIGURE_ALT["prior_vs_posterior"])
-    _pyplot(
-        lambda: figs.participants_vs_consensus(analysis), FIGURE_ALT["participants_vs_consensus"]
-    )
+    _figure(key, "prior_vs_posterior", partial(figs.prior_vs_posterior, analysis))
+    _figure(key, "participants_vs_consensus", partial(figs.participants_vs_consensus, analysis))
 
 
-def _pools(summary: dict[str, Any], analysis: Analysis) -> None:
+def _pools(key: str, summary: dict[str, Any], analysis: Analysis) -> None:
     st.header("Pools side by side")
     pools = summary["pools"]
     table = {
@@ -128,10 +164,10 @@ def _pools(summary: dict[str, Any], analysis: Analysis) -> None:
     }
     st.dataframe(pd.DataFrame(table, index=list(SCENARIO_IDS)), key="db_pools_table")
     st.caption("prior: pools of the stated credences; posterior: of each member's exact update.")
-    _pyplot(lambda: figs.pools(analysis), FIGURE_ALT["pools"])
+    _figure(key, "pools", partial(figs.pools, analysis))
 
 
-def _scheming(summary: dict[str, Any], analysis: Analysis) -> None:
+def _scheming(key: str, summary: dict[str, Any], analysis: Analysis) -> None:
     st.header("Scheming and its factors")
     rows = {
         f: [common.show_stat(v["consensus"]), common.show_stat(v["spread"], as_percent=False)]
@@ -157,8 +193,8 @@ def _scheming(summary: dict[str, Any], analysis: Analysis) -> None:
         ),
         key="db_scheming_table",
     )
-    _pyplot(lambda: figs.factor_spread(analysis), FIGURE_ALT["factor_spread"])
-    _pyplot(lambda: figs.scheming_coherence(analysis), FIGURE_ALT["scheming_coherence"])
+    _figure(key, "factor_spread", partial(figs.factor_spread, analysis))
+    _figure(key, "scheming_coherence", partial(figs.scheming_coherence, analysis))
 
 
 def _disagreement(summary: dict[str, Any]) -> None:
@@ -180,7 +216,7 @@ def _disagreement(summary: dict[str, Any]) -> None:
 
 
 @st.fragment
-def _cruxes(analysis: Analysis) -> None:
+def _cruxes(key: str, analysis: Analysis) -> None:
     st.header("Cruxes: why each member differs from the consensus")
     versus = st.segmented_control(
         "Scenario compared with A",
@@ -189,7 +225,8 @@ def _cruxes(analysis: Analysis) -> None:
         key="db_crux_versus",
         required=True,
     )
-    _pyplot(lambda: figs.crux(analysis, versus=versus or "D"), FIGURE_ALT["crux"])
+    versus = versus or "D"
+    _figure(key, "crux", partial(figs.crux, analysis, versus=versus), options=(versus,))
     names = analysis.data.participants
     if len(names) >= 2:
         st.subheader("Two members compared")
@@ -209,11 +246,11 @@ def _cruxes(analysis: Analysis) -> None:
             "The first member's log-odds against A minus the second's, in nats, split exactly "
             "into the prior part and each evidence item's part; the rows add up to the gap."
         )
-    _pyplot(lambda: figs.undetected(analysis), FIGURE_ALT["undetected"])
+    _figure(key, "undetected", partial(figs.undetected, analysis))
 
 
 @st.fragment
-def _trajectories(defaults: Defaults, summary: dict[str, Any]) -> None:
+def _trajectories(key: str, defaults: Defaults, summary: dict[str, Any]) -> None:
     st.header("Trajectories, weighted by the group's posterior")
     left, right = st.columns(2)
     log = left.toggle(
@@ -229,11 +266,18 @@ def _trajectories(defaults: Defaults, summary: dict[str, Any]) -> None:
         key="db_need_factor",
     )
     weights = {s: summary["consensus_posterior"][s]["mean"] for s in SCENARIO_IDS}
-    _pyplot(
-        lambda: figs.trajectories(
-            defaults, weights=weights, factor_per_decade=factor, yscale="log" if log else "linear"
+    yscale = "log" if log else "linear"
+    _figure(
+        key,
+        "trajectories_log" if log else "trajectories",
+        partial(
+            figs.trajectories,
+            defaults,
+            weights=weights,
+            factor_per_decade=factor,
+            yscale=yscale,
         ),
-        FIGURE_ALT["trajectories_log" if log else "trajectories"],
+        options=(yscale, float(factor)),
     )
 
 
@@ -307,14 +351,17 @@ def _exports(
     analysis: Analysis,
     summary: dict[str, Any],
     comparisons: list[RoundComparison],
+    live: bool,
 ) -> None:
     st.header("Exports")
+    _paused_downloads_note(live)
     n_draws = common.draws()
     command = exports.reproduce_command(data.seed, n_draws)
-    st.markdown(
-        f"Random seed for this round's data: **{data.seed}**. The command line reproduces "
-        "these numbers from the responses and evidence files below:"
-    )
+    with st.container(key="db_seed"):
+        st.markdown(
+            f"Random seed for this round's data: **{data.seed}**. The command line reproduces "
+            "these numbers from the responses and evidence files below:"
+        )
     with st.container(key="db_reproduce"):
         st.code(command, language="bash", wrap_lines=True)
     title = f"Cruxboard report: {group.name}, round {data.round}"
@@ -361,6 +408,7 @@ def _exports(
             key=f"db_dl_{key}",
             on_click="ignore",
             icon=":material/download:",
+            disabled=live,
         )
     st.subheader("Figures")
     for name in figs.FIGURES:
@@ -374,20 +422,22 @@ def _exports(
                 mime=exports.MIME[fmt],
                 key=f"db_dl_{name}_{fmt}",
                 on_click="ignore",
+                disabled=live,
             )
 
 
 def _diagnostics(summary: dict[str, Any]) -> None:
     d = summary["diagnostics"]
     text = (
-        f"Sampler: max R-hat {d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
-        f"{d['divergences']} divergences ({d['chains']} chains × {d['draws']} draws, "
-        f"{d['seconds']:.1f} s)."
+        f"Fitted to {summary['n_participants']} answers. Sampler: max R-hat "
+        f"{d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, {d['divergences']} "
+        f"divergences ({d['chains']} chains × {d['draws']} draws, {d['seconds']:.1f} s)."
     )
-    if d["max_rhat"] > 1.01 or d["divergences"] > 0:
-        st.warning(text + " Treat the intervals with care.")
-    else:
-        st.caption(text)
+    with st.container(key="db_fit_note"):
+        if d["max_rhat"] > 1.01 or d["divergences"] > 0:
+            st.warning(text + " Treat the intervals with care.")
+        else:
+            st.caption(text)
 
 
 def main() -> None:
@@ -409,6 +459,7 @@ def main() -> None:
         return
     evidence = common.group_evidence(group)
 
+    shown = store.version(group_id)  # read first: a change after this triggers a rerun
     st.text(group.name)
     counts = {r: store.count_answered(group_id, round=r) for r in range(1, group.current_round + 1)}
     cols = st.columns(3)
@@ -420,7 +471,8 @@ def main() -> None:
         common.show_link(
             "elicit", {"group": group_id}, label="Open the participant page", key="db_join_link"
         )
-    _whole_group(store, group)
+    live = _live(group_id, shown)
+    _whole_group(store, group, live)
     opened = st.session_state.pop(ROUND_OPENED, None)
     if opened:
         st.success(
@@ -444,15 +496,15 @@ def main() -> None:
         st.error("The group cannot be analysed: " + common.md_escape(str(exc)))
         return
     _diagnostics(summary)
-    _consensus(summary, defaults, analysis)
+    _consensus(data.key, summary, defaults, analysis)
     comparisons = _rounds(store, group, evidence, rounds)
-    _pools(summary, analysis)
+    _pools(data.key, summary, analysis)
     _disagreement(summary)
-    _cruxes(analysis)
-    _scheming(summary, analysis)
-    _trajectories(defaults, summary)
+    _cruxes(data.key, analysis)
+    _scheming(data.key, summary, analysis)
+    _trajectories(data.key, defaults, summary)
     _members(analysis, summary)
-    _exports(group, data, analysis, summary, comparisons)
+    _exports(group, data, analysis, summary, comparisons, live)
 
 
 main()

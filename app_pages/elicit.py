@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import streamlit as st
 from app_pages import common
 from app_pages.exports import figure_bytes
 from model import Response, ResponseError, coherence, to_group_data, update, validate_response
-from model.figures import scenario_sketch
+from model.figures import FIGURES, scenario_sketch
 from model.individual import rising_factors_warning, undetected
 from model.pools import scenario_pools
 from model.schema import MAX_NAME_CHARS, reading_default
@@ -459,7 +460,9 @@ def _group_view(store: Any, group: Group, evidence: tuple[EvidenceItem, ...], me
             # Cached PNGs: every change in the form above reruns this page.
             for name in ("prior_vs_posterior", "pools"):
                 try:
-                    png = common.figure_png(data.key, common.draws(), name, analysis)
+                    png = common.figure_png(
+                        data.key, common.draws(), name, (), partial(FIGURES[name], analysis)
+                    )
                 except ValueError:  # a figure matplotlib cannot draw; the table above stands
                     continue
                 st.image(png, width="stretch")

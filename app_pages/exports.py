@@ -17,10 +17,10 @@ from model import Analysis, Response, ResponseError, validate_response
 from model.figures import FIGURES, PNG_DPI, SAVE_FORMATS
 from model.io import responses_to_csv, responses_to_json
 from model.report import RoundComparison, html_report
+from model.sampling import DEFAULT_DRAWS, DEFAULT_TUNE
 from priors import Defaults, parse_evidence
 from store import Store
 
-DEFAULT_DRAWS = 1000  # the command line's default, so the default dashboard needs no --draws
 MIME = {
     "png": "image/png",
     "svg": "image/svg+xml",
@@ -68,8 +68,11 @@ def unique_names(responses: Sequence[Response]) -> list[Response]:
     return out
 
 
-def figure_bytes(fig: Figure, fmt: str) -> bytes:
+def figure_bytes(fig: Figure, fmt: str, *, max_width_px: int | None = None) -> bytes:
     """One figure as PNG (150 dpi), SVG or PDF bytes.
+
+    `max_width_px` lowers a PNG's resolution so it is at most that wide (for the page,
+    which would otherwise scale a wide image down itself, at some cost).
 
     Raises
     ------
@@ -78,8 +81,11 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
     """
     if fmt not in SAVE_FORMATS:
         raise ValueError(f"unknown figure format {fmt!r}; give one of {', '.join(SAVE_FORMATS)}")
+    dpi: float | str = "figure"
+    if fmt == "png":
+        dpi = PNG_DPI if max_width_px is None else min(PNG_DPI, max_width_px / fig.get_figwidth())
     buf = BytesIO()
-    fig.savefig(buf, format=fmt, dpi=PNG_DPI if fmt == "png" else "figure", metadata=_METADATA[fmt])
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
     return buf.getvalue()
 
 
@@ -125,11 +131,13 @@ def posterior_netcdf(analysis: Analysis) -> bytes:
         return path.read_bytes()
 
 
-def reproduce_command(seed: int, draws: int) -> str:
+def reproduce_command(seed: int, draws: int, tune: int = DEFAULT_TUNE) -> str:
     """The command line that reproduces the dashboard's numbers from the exported files."""
     cmd = "python -m model aggregate responses.csv --evidence evidence.toml"
     if draws != DEFAULT_DRAWS:
-        cmd += f" --draws {draws} --tune {draws}"
+        cmd += f" --draws {draws}"
+    if tune != DEFAULT_TUNE:
+        cmd += f" --tune {tune}"
     return f"{cmd} --seed {seed} --out result/"
 
 

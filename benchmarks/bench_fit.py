@@ -6,19 +6,19 @@ Usage::
     python benchmarks/bench_fit.py --quick    # N = 100 only, one repetition (about 5 min)
 
 Prints one Markdown table and the goals. Every row samples 4 chains x 1000 draws on 2
-cores; the baseline tunes 1000 steps (as asked of it), the project's rows use
-`GroupSampler.fit`'s defaults (tune `model.fit.DEFAULT_TUNE`), and path (d) is shown
-again with tune=1000, which `model.analysis.analyse`, the app and the command line pass
-today. Rows:
+cores; the baseline tunes 1000 steps (PyMC's default), the project's rows use the
+project's default (`model.sampling.DEFAULT_TUNE`, which `analyse`, the app and the command
+line use), and path (d) is shown again with tune=1000 for comparison. Rows:
 
-- (a) baseline: `model.group.build_model` + `pm.sample(nuts_sampler="pymc")` (PyMC's own
-  NUTS; PyTensor's default backend is numba) and + `pm.sample()` with PyMC's default, which
-  is nutpie when nutpie is installed, each in a fresh process with an empty cache and
-  with a warm one;
+- (a) baseline: `model.group.build_model` + plain `pm.sample()` with PyMC's defaults
+  (its default NUTS is nutpie when nutpie is installed, compiled through PyMC), in a fresh
+  process with an empty cache and with a warm one; beside it (a2) the same with
+  `nuts_sampler="pymc"` (PyMC's own NUTS; PyTensor's default backend is numba);
 - (b) `GroupSampler().fit(...)` in a fresh process with an empty cache;
 - (c) the same with a warm on-disk cache;
-- (d) `sampler.fit(new_group)` in a long-lived process whose sampler compiled the model
-  for another group (the app's path);
+- (d) `analyse(new_group, sampler=sampler)` in a long-lived process whose sampler compiled
+  the model for another group: the app's path (the fit with its derived quantities and
+  every member's exact update);
 - the closed-form pools (`model.pools`) and every participant's exact posterior
   (`model.individual.update`), for scale.
 
@@ -50,6 +50,8 @@ from pathlib import Path
 
 NAMES = ["mu", "kappa", "theta", "tau", "consensus_posterior", "typical"]
 SAMPLING = {"draws": 1000, "tune": 1000, "chains": 4, "cores": 2}
+BASELINE = "(a) pm.sample() [PyMC's defaults: nutpie via PyMC]"
+PYMC_NUTS = "(a2) pm.sample(nuts_sampler='pymc')"
 COMPILE_SEED = 99  # the (d) sampler compiles for this group, never one it then fits
 
 GOALS = {
@@ -133,6 +135,7 @@ def _child_fit(spec: dict) -> dict:
 
 def _child_long_lived(spec: dict) -> dict:
     """Path (d) and the closed forms: one sampler, compiled once, then new groups."""
+    from model.analysis import analyse
     from model.fit import GroupSampler
     from model.individual import update
     from model.pools import binary_pools, scenario_pools
@@ -148,15 +151,16 @@ def _child_long_lived(spec: dict) -> dict:
     for n, paths in spec["data"].items():
         walls, diags, walls_1000, diags_1000 = [], [], [], []
         for rep, path in enumerate(paths):
-            _, data = _load(path)
+            responses, data = _load(path)
+            kwargs = {"evidence": data.evidence, "defaults": defaults, "sampler": sampler}
             start = time.perf_counter()
-            result = sampler.fit(data, random_seed=rep)
+            result = analyse(responses, **kwargs, random_seed=rep).fit
             walls.append(time.perf_counter() - start)
             assert result.compile_seconds == 0.0, "path (d) must not recompile"
             diags.append(_diagnostics(result.idata))
-            # what model.analysis.analyse, the app and the command line pass today
+            # the same with PyMC's default tuning length, for comparison
             start = time.perf_counter()
-            result = sampler.fit(data, random_seed=rep, tune=SAMPLING["tune"])
+            result = analyse(responses, **kwargs, random_seed=rep, tune=SAMPLING["tune"]).fit
             walls_1000.append(time.perf_counter() - start)
             diags_1000.append(_diagnostics(result.idata))
         responses, data = _load(paths[0])
@@ -311,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
             return args.fresh_reps
         return fresh_default if n in (100, 1000) else 1
 
-    from model.fit import DEFAULT_TUNE
+    from model.sampling import DEFAULT_TUNE
 
     load = os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M")
@@ -337,21 +341,23 @@ def main(argv: list[str] | None = None) -> int:
             spec = {"n": n, "data": data[n][0]}
             k = fresh_reps(n)
             rows = {}
-            a_pymc = _fresh_rows("pymc", {**spec, "kind": "baseline", "sampler": "pymc"}, k, tmp)
-            rows["(a) pm.sample(nuts_sampler='pymc')"] = a_pymc
             if not args.skip_pm_default:
-                rows["(a') pm.sample() [nutpie via PyMC]"] = _fresh_rows(
+                rows[BASELINE] = _fresh_rows(
                     "pmdefault", {**spec, "kind": "baseline", "sampler": "default"}, k, tmp
                 )
+            rows[PYMC_NUTS] = _fresh_rows(
+                "pymc", {**spec, "kind": "baseline", "sampler": "pymc"}, k, tmp
+            )
             fit_rows = _fresh_rows("fit", {**spec, "kind": "fit"}, k, tmp)
             rows["(b) GroupSampler().fit"] = [fit_rows[0]]
             rows["(c) GroupSampler().fit"] = [fit_rows[1]]
             results[n] = rows
 
-        base = {n: results[n]["(a) pm.sample(nuts_sampler='pymc')"][0]["wall"] for n in ns}
+        baseline = PYMC_NUTS if args.skip_pm_default else BASELINE
+        base = {n: results[n][baseline][0]["wall"] for n in ns}
         table.append(
             "| N | path | reps | wall s (median) | R-hat max | min bulk ESS | ESS/s "
-            "| peak RSS MB | × (a) pymc cold |"
+            "| peak RSS MB | × (a) cold |"
         )
         table.append("|---|---|---|---|---|---|---|---|---|")
         for n in ns:
@@ -367,9 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                 "ess": d["ess"],
                 "rss_mb": d["rss_mb"],
             }
-            table.append(
-                _fmt_row(n, "(d) sampler.fit(new group), long-lived process", d_row, base[n])
-            )
+            table.append(_fmt_row(n, "(d) analyse(new group), long-lived process", d_row, base[n]))
             d_1000 = {
                 "reps": len(d["walls_1000"]),
                 "wall": statistics.median(d["walls_1000"]),
@@ -377,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
                 "ess": d["ess_1000"],
                 "rss_mb": d["rss_mb"],
             }
-            label = f"(d) same, tune={SAMPLING['tune']} (as analyse()/app/CLI pass today)"
+            label = f"(d) same with tune={SAMPLING['tune']} (PyMC's default), for comparison"
             table.append(_fmt_row(n, label, d_1000, base[n]))
             for name, key in [
                 ("pools (closed form)", "pools"),
@@ -387,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
                 table.append(_fmt_row(n, name, row, base[n]))
             checks[n] = {
                 "a": base[n],
+                "a_label": baseline,
                 "b": results[n]["(b) GroupSampler().fit"][0],
                 "c": results[n]["(c) GroupSampler().fit"][0],
                 "d": d_row,
@@ -397,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Run {started}, load average at start {load[0]:.2f} -> end {os.getloadavg()[0]:.2f} "
         f"({os.cpu_count()} cores). All rows: {SAMPLING['chains']} chains x "
         f"{SAMPLING['draws']} draws on {SAMPLING['cores']} cores; tuning steps: baseline "
-        f"{SAMPLING['tune']}, project rows GroupSampler.fit's default ({DEFAULT_TUNE}) unless "
+        f"{SAMPLING['tune']}, project rows the project's default ({DEFAULT_TUNE}) unless "
         f"the row says otherwise. (d) compiled once in its process in "
         f"{long_lived['compile_seconds']:.1f} s (not in the table). Fresh-process rows: "
         "median of `reps` children, spawn to exit less diagnostics time.\n"
@@ -422,7 +427,8 @@ def _goals(checks: dict) -> str:
         ratio = c["b"]["wall"] / c["a"]
         line(
             ratio <= GOALS["b_over_a"],
-            f"(b)/(a) at N={n}, both empty cache: {c['b']['wall']:.1f} / {c['a']:.1f} s = "
+            f"(b)/(a) at N={n}, both empty cache, (a) = {c['a_label']}: "
+            f"{c['b']['wall']:.1f} / {c['a']:.1f} s = "
             f"{ratio:.2f} (goal ≤ {GOALS['b_over_a']}); warm (c): {c['c']['wall']:.1f} s",
         )
     rhat = max(max(c[p]["rhat"] for p in "bcd") for c in checks.values())

@@ -10,6 +10,7 @@ import numpy as np
 from model.fit import FitResult, GroupSampler
 from model.individual import IndividualUpdate, update
 from model.pools import binary_pools, scenario_pools
+from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from model.schema import GroupData, Response, to_group_data
 from priors import Defaults, EvidenceItem, load_defaults
 
@@ -54,9 +55,9 @@ def analyse(
     evidence: Sequence[EvidenceItem],
     defaults: Defaults | None = None,
     sampler: GroupSampler | None = None,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = DEFAULT_DRAWS,
+    tune: int = DEFAULT_TUNE,
+    chains: int = DEFAULT_CHAINS,
     random_seed: int | None = None,
     progress: bool = False,
 ) -> Analysis:

@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from model.schema import ResponseError
 
 EXIT_BAD_INPUT = 2
@@ -128,9 +129,24 @@ def build_parser() -> argparse.ArgumentParser:
     ag.add_argument("responses", help="responses .csv or .json")
     ag.add_argument("--out", required=True, help="output folder")
     ag.add_argument("--evidence", help="evidence .toml (default: priors/evidence.toml)")
-    ag.add_argument("--draws", type=int, default=1000, help="draws per chain (default 1000)")
-    ag.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (default 1000)")
-    ag.add_argument("--chains", type=int, default=4, help="chains (default 4)")
+    ag.add_argument(
+        "--draws",
+        type=int,
+        default=DEFAULT_DRAWS,
+        help=f"draws per chain (default {DEFAULT_DRAWS})",
+    )
+    ag.add_argument(
+        "--tune",
+        type=int,
+        default=DEFAULT_TUNE,
+        help=f"tuning steps per chain (default {DEFAULT_TUNE})",
+    )
+    ag.add_argument(
+        "--chains",
+        type=int,
+        default=DEFAULT_CHAINS,
+        help=f"chains (default {DEFAULT_CHAINS})",
+    )
     ag.add_argument("--seed", type=int, default=None, help="random seed")
     ag.set_defaults(run=_aggregate)
     return p

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+from scipy.special import expit
 
 from model.individual import counts_rates, log_likelihoods, update_terms
 from model.schema import GroupData
@@ -16,18 +17,13 @@ from priors import SCENARIO_IDS, CountsEvidence, Defaults
 _GH_X, _GH_W = np.polynomial.hermite.hermgauss(64)
 
 
-def expit(x: np.ndarray) -> np.ndarray:
-    """Logistic function, stable for large |x|."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x)))
-
-
 def logit_normal_moments(theta: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and SD of expit(theta + tau Z), Z ~ N(0, 1), by 64-point Gauss-Hermite."""
     z = np.sqrt(2.0) * _GH_X
     w = _GH_W / np.sqrt(np.pi)
     p = expit(np.asarray(theta)[..., None] + np.asarray(tau)[..., None] * z)
-    mean = (p * w).sum(axis=-1)
-    var = (p**2 * w).sum(axis=-1) - mean**2
+    mean = p @ w
+    var = (p * p) @ w - mean**2
     return mean, np.sqrt(np.clip(var, 0.0, None))
 
 

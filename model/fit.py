@@ -14,6 +14,7 @@ nutpie's own `compile_pymc_model` unchanged.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -30,13 +31,10 @@ from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_functi
 
 from model.derived import add_derived
 from model.group import build_model, model_data
+from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from model.schema import GroupData
 from priors import Defaults, load_defaults
 
-# nutpie's own default. On 8 simulated groups each at N = 100 and 1000, 4 x 1000 draws: max
-# R-hat <= 1.008, bulk ESS >= 4100, no divergences, as with 1000 steps; the fit 30-45 % faster.
-# benchmarks/bench_fit.py checks the diagnostics again on every run.
-DEFAULT_TUNE = 300
 # Bump when the callbacks' source or how they are built changes in a way the key misses.
 _CACHE_FORMAT = "cruxboard-callbacks-2"
 
@@ -284,23 +282,27 @@ class GroupSampler:
     defaults: Defaults = field(default_factory=load_defaults)
     disk_cache: bool = field(default=True, kw_only=True)
     _compiled: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _compiled_for(self, data: GroupData) -> tuple[object, float]:
+        # The app fits from several sessions' threads: one compiles, the others wait for it.
+        # Fits themselves run in parallel; `with_data` gives each its own copy of the data.
         key = tuple(data.columns)
-        if key in self._compiled:
-            return self._compiled[key], 0.0
-        start = time.perf_counter()
-        compiled = _compile(build_model(data, defaults=self.defaults), disk_cache=self.disk_cache)
-        self._compiled[key] = compiled
-        return compiled, time.perf_counter() - start
+        with self._lock:
+            if key in self._compiled:
+                return self._compiled[key], 0.0
+            start = time.perf_counter()
+            model = build_model(data, defaults=self.defaults)
+            self._compiled[key] = _compile(model, disk_cache=self.disk_cache)
+            return self._compiled[key], time.perf_counter() - start
 
     def fit(
         self,
         data: GroupData,
         *,
-        draws: int = 1000,
+        draws: int = DEFAULT_DRAWS,
         tune: int = DEFAULT_TUNE,
-        chains: int = 4,
+        chains: int = DEFAULT_CHAINS,
         cores: int = 2,
         random_seed: int | None = None,
         progress: bool = False,
@@ -340,9 +342,9 @@ class GroupSampler:
 def fit(
     data: GroupData,
     *,
-    draws: int = 1000,
+    draws: int = DEFAULT_DRAWS,
     tune: int = DEFAULT_TUNE,
-    chains: int = 4,
+    chains: int = DEFAULT_CHAINS,
     random_seed: int | None = None,
     progress: bool = False,
     sampler: GroupSampler | None = None,

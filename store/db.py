@@ -521,6 +521,34 @@ class Store:
                 )
             )
 
+    def version(self, group_id: str) -> tuple[int, int, int]:
+        """Return what changes when anything in a group changes, in one cheap query.
+
+        Returns
+        -------
+        tuple of int
+            (current round, number of members, id of the newest revision or 0); (0, 0, 0)
+            for no such group. Revisions are append-only, so a new answer always raises
+            the last number. The dashboard polls this to refresh itself.
+        """
+        if not _plausible_group_id(group_id):
+            return (0, 0, 0)
+        members = (
+            select(func.count()).where(schema.participants.c.group_id == group_id).scalar_subquery()
+        )
+        newest = (
+            select(func.coalesce(func.max(schema.revisions.c.id), 0))
+            .where(schema.revisions.c.group_id == group_id)
+            .scalar_subquery()
+        )
+        with self._transaction() as conn:
+            row = conn.execute(
+                select(schema.groups.c.current_round, members, newest).where(
+                    schema.groups.c.id == group_id
+                )
+            ).first()
+        return (0, 0, 0) if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
     # -- export and import ----------------------------------------------------------------
 
     def export_group(self, group_id: str) -> dict[str, Any]:

@@ -164,7 +164,10 @@ def test_hostile_text_is_shown_as_plain_text(app_server, browser, group, tmp_pat
     assert shown == [1_000_000]  # the whole megabyte, as text
     _assert_inert(page)
 
-    # The one-file report escapes it as well.
+    # The one-file report escapes it as well (downloads need Live off).
+    page.locator(".st-key-db_live label").click()
+    disabled = page.locator("[class*='st-key-db_dl_'] button[disabled]")
+    expect(disabled).to_have_count(0, timeout=TIMEOUT)  # the rerun has replaced them all
     with page.expect_download() as download:
         page.locator(".st-key-db_dl_report button").click()
     report = tmp_path / "report.html"

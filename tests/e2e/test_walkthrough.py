@@ -119,6 +119,11 @@ def test_facilitator_and_two_participants_walk_the_whole_path(
     expect(answered.get_by_test_id("stMetricValue")).to_have_text("2", timeout=TIMEOUT)
     expect(page.locator(".st-key-db_reproduce code")).to_be_visible(timeout=TIMEOUT)
     page.screenshot(path=shots / "4-dashboard.png", full_page=True)
+    # Live (on by default) keeps the downloads off; turning it off enables them.
+    expect(page.locator(".st-key-db_dl_csv button")).to_be_disabled()
+    page.locator(".st-key-db_live label").click()
+    disabled = page.locator("[class*='st-key-db_dl_'] button[disabled]")
+    expect(disabled).to_have_count(0, timeout=TIMEOUT)  # the rerun has replaced them all
     files = {}
     for key, name in (
         ("db_dl_pools_png", "pools.png"),

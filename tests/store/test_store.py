@@ -260,6 +260,25 @@ def test_rounds(store):
             store.latest_revisions(group.id, round=bad)
 
 
+def test_version_changes_with_every_member_answer_and_round(store):
+    group, _ = store.create_group("g", evidence="")
+    other, _ = store.create_group("other", evidence="")
+    assert store.version(group.id) == (1, 0, 0)
+    ada, _ = store.add_participant(group.id, "Ada")
+    assert store.version(group.id) == (1, 1, 0)
+    first = store.add_revision(ada.id, round=1, payload={})
+    assert store.version(group.id) == (1, 1, first.id)
+    bo, _ = store.add_participant(other.id, "Bo")
+    store.add_revision(bo.id, round=1, payload={})  # another group's answer changes nothing
+    assert store.version(group.id) == (1, 1, first.id)
+    second = store.add_revision(ada.id, round=1, payload={"again": True})
+    assert second.id > first.id and store.version(group.id) == (1, 1, second.id)
+    store.open_next_round(group.id)
+    assert store.version(group.id) == (2, 1, second.id)
+    for unknown in ("nosuchgroup", "", "x" * 500, None):
+        assert store.version(unknown) == (0, 0, 0)
+
+
 def test_unknown_participant(store):
     with pytest.raises(NotFoundError, match="no participant with id 99"):
         store.add_revision(99, round=1, payload={})
