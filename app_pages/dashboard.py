@@ -16,6 +16,7 @@ from model import Analysis
 from model import figures as figs
 from model.disagreement import pair_crux
 from model.report import RoundComparison, compare_rounds
+from model.summary import SCHEMING_LABELS
 from priors import SCENARIO_IDS, Defaults, EvidenceItem
 from store import Group, Store, export_json
 
@@ -179,17 +180,10 @@ def _scheming(key: str, summary: dict[str, Any], analysis: Analysis) -> None:
         ),
         key="db_factors_table",
     )
-    labels = {
-        "product_of_consensus": "product of the consensus factors",
-        "consensus_of_products": "consensus of members' products",
-        "new_member": "a new member's product",
-        "direct_typical": "direct P(scheming), typical member",
-        "direct_new_member": "direct P(scheming), a new member",
-    }
     st.dataframe(
         pd.DataFrame(
             {"P(scheming) [94 % HDI]": [common.show_stat(v) for v in summary["scheming"].values()]},
-            index=[labels.get(k, k) for k in summary["scheming"]],
+            index=[SCHEMING_LABELS.get(k, k) for k in summary["scheming"]],
         ),
         key="db_scheming_table",
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from model.analysis import Analysis
 from model.figures import FIGURES, PNG_DPI
+from model.summary import SCHEMING_LABELS
 from priors import SCENARIO_IDS
 
 _STYLE = """
@@ -287,14 +288,7 @@ def _scheming_html(summary: Mapping[str, Any]) -> str:
         for f, v in summary["factors"].items()
     ]
     sch = summary["scheming"]
-    labels = {
-        "product_of_consensus": "product of the consensus factors",
-        "consensus_of_products": "consensus of members' products",
-        "new_member": "a new member's product",
-        "direct_typical": "direct P(scheming), typical member",
-        "direct_new_member": "direct P(scheming), a new member",
-    }
-    srows = [[labels.get(k, k), _stat(v)] for k, v in sch.items()]
+    srows = [[SCHEMING_LABELS.get(k, k), _stat(v)] for k, v in sch.items()]
     fp = summary["pools"]["factors"]
     qids = list(next(iter(fp.values())))
     prow = [[k, *(_pct(fp[k][q]) for q in qids)] for k in fp]

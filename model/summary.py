@@ -16,6 +16,16 @@ from priors import SCENARIO_IDS
 UNKNOWN_SPREAD = "unknown: fewer than two answers"
 
 
+SCHEMING_LABELS = {
+    "product_of_consensus": "product of the consensus factors",
+    "consensus_of_products": "consensus of members' products",
+    "new_member": "a new member's product",
+    "direct_typical": "direct P(scheming), typical member",
+    "direct_new_member": "direct P(scheming), a new member",
+}
+"""Plain names of the summary's ``scheming`` entries, for tables."""
+
+
 def _num(x: float) -> float | str | None:
     """A JSON-safe number: infinities as the strings "inf"/"-inf", NaN (undefined) as None."""
     x = float(x)

@@ -61,3 +61,22 @@ def raw_rows(store_url: str):
             engine.dispose()
 
     return read
+
+
+@pytest.fixture
+def report(record_property, capsys, store_url, request):
+    """Print a line of numbers (visible without -s) and record them for the junit report.
+
+    The line starts with the test module's topic ("load" for test_load.py) and the backend.
+    """
+    topic = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    backend = "sqlite" if store_url.startswith("sqlite") else "postgresql"
+
+    def emit(what: str, **numbers) -> None:
+        for key, value in numbers.items():
+            record_property(key, value)
+        with capsys.disabled():
+            shown = " ".join(f"{k}={v}" for k, v in numbers.items())
+            print(f"\n[{topic}] {backend} {what}: {shown}")
+
+    return emit

@@ -153,20 +153,6 @@ def _audit(url: str, participant_id: int, done: dict[int, int], started: set[int
     }
 
 
-@pytest.fixture
-def report(record_property, capsys, store_url):
-    backend = "sqlite" if store_url.startswith("sqlite") else "postgresql"
-
-    def emit(what: str, **numbers) -> None:
-        for key, value in numbers.items():
-            record_property(key, value)
-        with capsys.disabled():
-            shown = " ".join(f"{k}={v}" for k, v in numbers.items())
-            print(f"\n[crash] {backend} {what}: {shown}")
-
-    return emit
-
-
 def _participants(url: str, n: int) -> list[int]:
     with Store(url) as store:
         group, _ = store.create_group("crash test", evidence="")

@@ -45,21 +45,6 @@ def payloads() -> list[dict]:
     return out
 
 
-@pytest.fixture
-def report(record_property, capsys, store_url):
-    """Print a line of numbers (visible without -s) and record them for the junit report."""
-    backend = "sqlite" if store_url.startswith("sqlite") else "postgresql"
-
-    def emit(what: str, **numbers) -> None:
-        for key, value in numbers.items():
-            record_property(key, value)
-        with capsys.disabled():
-            shown = " ".join(f"{k}={v}" for k, v in numbers.items())
-            print(f"\n[load] {backend} {what}: {shown}")
-
-    return emit
-
-
 def _setup(url: str, n: int) -> tuple[str, list[int]]:
     with Store(url) as store:
         group, _ = store.create_group("load test", evidence="")
