@@ -334,6 +334,7 @@ class GroupSampler:
             cores=cores,
             seed=seed,
             progress_bar=progress,
+            save_warmup=False,  # nothing reads the tuning draws; converting them costs time
         )
         idata = add_derived(idata, data, defaults=self.defaults, random_seed=seed)
         return FitResult(data, idata, time.perf_counter() - start, compile_seconds)
