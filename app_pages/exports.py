@@ -19,7 +19,7 @@ from model.io import responses_to_csv, responses_to_json
 from model.report import RoundComparison, html_report
 from model.sampling import DEFAULT_DRAWS, DEFAULT_TUNE
 from priors import Defaults, parse_evidence
-from store import Store
+from store import ImportedGroup, Store, parse_export_json
 
 MIME = {
     "png": "image/png",
@@ -168,3 +168,29 @@ def check_group_export(data: dict[str, Any], defaults: Defaults) -> None:
                 f"import: revisions[{index}] (member {name[:60]!r}, round {revision['round']}) "
                 f"is not a valid answer: {exc}"
             ) from None
+
+
+IMPORT_FIX = (
+    "Upload the file exactly as the dashboard's 'Whole group' button saved it; if it was "
+    "edited or cut short, download it again there."
+)
+
+
+def import_group_file(store: Store, raw: bytes, defaults: Defaults) -> ImportedGroup:
+    """Read, check and import a whole-group file: all of it in one transaction, or nothing.
+
+    Raises
+    ------
+    ValueError
+        Naming the part of the file that is wrong, followed by `IMPORT_FIX`; nothing is
+        written.
+    """
+    try:
+        data = parse_export_json(raw)
+        check_group_export(data, defaults)
+        return store.import_group(data)
+    except ValueError as exc:
+        message = str(exc)
+        if IMPORT_FIX not in message:
+            message = f"{message.rstrip('.')}. {IMPORT_FIX}"
+        raise ValueError(message) from None

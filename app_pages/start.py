@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages import common, exports
 from model.example import EXAMPLE_EVIDENCE
 from priors import parse_evidence
-from store import MAX_GROUP_NAME_CHARS, ImportedGroup, parse_export_json
+from store import MAX_GROUP_NAME_CHARS, ImportedGroup
 
 CREATED_KEY = "start_created_group"  # the group made in this browser session, for its links
 IMPORTED_KEY = "start_imported"  # {group id: [(member name, new come-back link)]}
@@ -47,9 +47,9 @@ def _import(upload) -> None:
         st.error("Choose the whole-group file (.json) first.")
         return
     try:
-        data = parse_export_json(upload.getvalue())
-        exports.check_group_export(data, common.defaults())
-        imported = common.get_store().import_group(data)
+        imported = exports.import_group_file(
+            common.get_store(), upload.getvalue(), common.defaults()
+        )
     except ValueError as exc:
         st.error("Nothing was imported.  \n" + common.md_escape(str(exc)))
         return
@@ -60,7 +60,7 @@ def _import(upload) -> None:
     st.session_state.setdefault(IMPORTED_KEY, {})[group_id] = _member_links(imported)
     st.success(
         f"Imported {len(imported.participants)} member(s) and "
-        f"{len(data['revisions'])} revision(s) as a new group."
+        f"{imported.revisions} revision(s) as a new group."
     )
 
 

@@ -154,11 +154,14 @@ class ImportedGroup:
         The new facilitator token, shown once.
     participants : tuple of (Participant, str)
         Each imported participant with their new edit token, in export order.
+    revisions : int
+        How many revisions were imported.
     """
 
     group: Group
     facilitator_token: str
     participants: tuple[tuple[Participant, str], ...]
+    revisions: int
 
 
 class Store:
@@ -690,7 +693,7 @@ class Store:
                         for old_participant, round_, text, created_at in answers
                     ],
                 )
-        return ImportedGroup(group, facilitator_token, tuple(imported))
+        return ImportedGroup(group, facilitator_token, tuple(imported), len(answers))
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -897,10 +900,16 @@ def _parse_time(text: str, where: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"import: {where} {text!r} is not an ISO 8601 time") from None
+        raise ValueError(f"import: {where} {_short(text)} is not an ISO 8601 time") from None
     if value.tzinfo is None:
-        raise ValueError(f"import: {where} {text!r} has no UTC offset; add +00:00")
+        raise ValueError(f"import: {where} {_short(text)} has no UTC offset; add +00:00")
     return value.astimezone(dt.UTC)
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """`repr(value)` cut to `limit` characters, for messages that quote a file's content."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**limit else "a huge int"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _parse_export(
@@ -917,13 +926,13 @@ def _parse_export(
         )
     if data.get("format") != EXPORT_FORMAT:
         raise ValueError(
-            f"import: 'format' is {data.get('format')!r}, not {EXPORT_FORMAT!r}; "
+            f"import: 'format' is {_short(data.get('format'))}, not {EXPORT_FORMAT!r}; "
             "this is not a Cruxboard group export"
         )
     version = data.get("format_version")
     if version != EXPORT_VERSION:
         raise ValueError(
-            f"import: 'format_version' is {version!r}; this Cruxboard reads version "
+            f"import: 'format_version' is {_short(version)}; this Cruxboard reads version "
             f"{EXPORT_VERSION} (a newer export needs a newer Cruxboard)"
         )
     group = _field(data, "group", dict, "data")
@@ -981,8 +990,9 @@ def _parse_export(
                 f"import: {where} is in round {round_}; rounds run from 1 to the group's "
                 f"current_round {current_round}"
             )
+        payload = _field(answer, "payload", dict, where)
         try:
-            text = _payload_json(_field(answer, "payload", dict, where))
+            text = _payload_json(payload)
         except ValueError as exc:
             raise ValueError(f"import: {where} {exc}") from None
         created_at = _parse_time(_field(answer, "created_at", str, where), f"{where} created_at")
