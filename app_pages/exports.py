@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import json
 import tempfile
 from collections.abc import Sequence
-from io import BytesIO
+from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ MIME = {
     "html": "text/html",
     "nc": "application/x-netcdf",
 }
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 # Fixed metadata, so the same analysis exports the same bytes (as model.figures.save_all).
 _METADATA = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
@@ -194,3 +196,17 @@ def import_group_file(store: Store, raw: bytes, defaults: Defaults) -> ImportedG
         if IMPORT_FIX not in message:
             message = f"{message.rstrip('.')}. {IMPORT_FIX}"
         raise ValueError(message) from None
+
+
+def member_links_csv(rows: Sequence[tuple[str, str]]) -> str:
+    """Member names and their come-back links as CSV, for the facilitator to send on.
+
+    A name that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or
+    a carriage return) gets a leading apostrophe, so it shows as text.
+    """
+    out = StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["member", "come-back link"])
+    for name, link in rows:
+        writer.writerow(["'" + name if name.startswith(_FORMULA_START) else name, link])
+    return out.getvalue()

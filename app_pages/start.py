@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import streamlit as st
 
 from app_pages import common, exports
@@ -15,7 +12,6 @@ from store import MAX_GROUP_NAME_CHARS, ImportedGroup
 CREATED_KEY = "start_created_group"  # the group made in this browser session, for its links
 IMPORTED_KEY = "start_imported"  # {group id: [(member name, new come-back link)]}
 MAX_IMPORT_MB = 200
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
 
 def _create(name: str, evidence_text: str) -> None:
@@ -71,16 +67,6 @@ def _member_links(imported: ImportedGroup) -> list[tuple[str, str]]:
     ]
 
 
-def _links_csv(rows: list[tuple[str, str]]) -> str:
-    """Member names and links as CSV; a name a spreadsheet would run as a formula is quoted."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["member", "come-back link"])
-    for name, link in rows:
-        writer.writerow(["'" + name if name.startswith(_FORMULA_START) else name, link])
-    return out.getvalue()
-
-
 def _links(group_id: str) -> None:
     token = st.session_state.get(common.FACILITATOR_TOKENS, {}).get(group_id)
     group = common.get_store().get_group(group_id)
@@ -117,7 +103,7 @@ def _links(group_id: str) -> None:
         )
         st.download_button(
             "Members' come-back links (CSV)",
-            data=_links_csv(members),
+            data=exports.member_links_csv(members),
             file_name="member-links.csv",
             mime=exports.MIME["csv"],
             key="start_dl_member_links",

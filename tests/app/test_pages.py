@@ -578,3 +578,22 @@ def test_import_refuses_an_invalid_answer_and_writes_nothing(db):
     error = at.error[0].value.replace("\\", "")
     assert "revisions[2] (member 'Chidi', round 1)" in error and "credence in A" in error
     assert (_rows(db, "groups"), _rows(db, "participants"), _rows(db, "revisions")) == before
+
+
+def test_member_links_csv_keeps_names_as_text():
+    import csv
+    import io
+
+    from app_pages.exports import member_links_csv
+
+    rows = [("Ada", "http://x/elicit?group=g&p=1"), ('=HYPERLINK("http://evil")', "l2")]
+    rows += [("-1", "l3"), ("@SUM(A1)", "l4"), ('Bo, "the" second', "l5")]
+    back = list(csv.reader(io.StringIO(member_links_csv(rows))))
+    assert back[0] == ["member", "come-back link"]
+    assert back[1:] == [
+        ["Ada", "http://x/elicit?group=g&p=1"],
+        ['\'=HYPERLINK("http://evil")', "l2"],
+        ["'-1", "l3"],
+        ["'@SUM(A1)", "l4"],
+        ['Bo, "the" second', "l5"],
+    ]
