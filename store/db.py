@@ -885,6 +885,24 @@ def _check_json(value: object, path: str, depth: int) -> None:
 # -- import parsing ------------------------------------------------------------------------
 
 
+_EXPORT_FIELDS = {
+    "data": ("format", "format_version", "group", "participants", "revisions"),
+    "group": ("id", "name", "evidence", "current_round", "created_at"),
+    "participant": ("id", "display_name", "created_at"),
+    "revision": ("id", "participant_id", "round", "payload", "created_at"),
+}
+
+
+def _only_known(obj: dict[str, Any], kind: str, where: str) -> None:
+    """Refuse fields an export never has (a damaged or hand-edited file)."""
+    unknown = sorted(map(str, set(obj) - set(_EXPORT_FIELDS[kind])))
+    if unknown:
+        raise ValueError(
+            f"import: {where} has unknown field(s) {', '.join(_short(k) for k in unknown[:5])}; "
+            f"remove them (the fields are {', '.join(_EXPORT_FIELDS[kind])})"
+        )
+
+
 def _field(obj: dict[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in obj:
         raise ValueError(f"import: {where} has no {key!r}; the export is incomplete")
@@ -935,7 +953,9 @@ def _parse_export(
             f"import: 'format_version' is {_short(version)}; this Cruxboard reads version "
             f"{EXPORT_VERSION} (a newer export needs a newer Cruxboard)"
         )
+    _only_known(data, "data", "data")
     group = _field(data, "group", dict, "data")
+    _only_known(group, "group", "group")
     current_round = _field(group, "current_round", int, "group")
     if current_round < 1:
         raise ValueError(f"import: group current_round is {current_round}; it must be 1 or more")
@@ -961,6 +981,7 @@ def _parse_export(
         where = f"participants[{index}]"
         if not isinstance(person, dict):
             raise ValueError(f"import: {where} must be a dict, not {type(person).__name__}")
+        _only_known(person, "participant", where)
         old_id = _field(person, "id", int, where)
         if old_id in known:
             raise ValueError(f"import: {where} repeats participant id {old_id}")
@@ -978,6 +999,7 @@ def _parse_export(
         where = f"revisions[{index}]"
         if not isinstance(answer, dict):
             raise ValueError(f"import: {where} must be a dict, not {type(answer).__name__}")
+        _only_known(answer, "revision", where)
         participant_id = _field(answer, "participant_id", int, where)
         if participant_id not in known:
             raise ValueError(

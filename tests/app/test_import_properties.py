@@ -17,10 +17,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from app_pages.exports import IMPORT_FIX, import_group_file
-from model.example import EXAMPLE_EVIDENCE, example_responses
 from priors import load_defaults
 from store import Store, export_json
-from tests.store.helpers import strip_ids
+from tests.store.helpers import strip_ids, two_round_group
 
 DEFAULTS = load_defaults()
 JSON_VALUES = st.recursive(
@@ -41,13 +40,7 @@ def source(tmp_path_factory):
     """A store holding one group of three (two rounds, a revision) and its export."""
     path = tmp_path_factory.mktemp("import-props") / "source.db"
     with Store(f"sqlite:///{path}") as store:
-        group, _ = store.create_group("Props", evidence=EXAMPLE_EVIDENCE)
-        people = example_responses(n=3, seed=5)
-        for r in people:
-            participant, _ = store.add_participant(group.id, r.participant)
-            store.add_revision(participant.id, round=1, payload=r.to_dict())
-        store.open_next_round(group.id)
-        store.add_revision(participant.id, round=2, payload=people[0].to_dict())
+        group, _ = two_round_group(store, "Props", n=3, seed=5)
         yield store, store.export_group(group.id)
 
 

@@ -7,10 +7,9 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from model.example import EXAMPLE_EVIDENCE, example_responses
 from store import Store
 from tests.e2e.server import streamlit_app
-from tests.store.helpers import strip_ids
+from tests.store.helpers import strip_ids, two_round_group
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 120_000
@@ -19,14 +18,7 @@ TIMEOUT = 120_000
 def test_whole_group_moves_to_a_fresh_database_through_the_browser(app_server, browser, tmp_path):
     base, db = app_server
     with Store(f"sqlite:///{db}") as store:
-        group, token = store.create_group("Group to move", evidence=EXAMPLE_EVIDENCE)
-        people = example_responses(n=5, seed=3)
-        for r in people:
-            participant, _ = store.add_participant(group.id, r.participant)
-            store.add_revision(participant.id, round=1, payload=r.to_dict())
-        store.add_revision(participant.id, round=1, payload=people[0].to_dict())  # a revision
-        store.open_next_round(group.id)
-        store.add_revision(participant.id, round=2, payload=people[1].to_dict())
+        group, token = two_round_group(store, "Group to move", n=5, seed=3)
         original = store.export_group(group.id)
 
     ctx = browser.new_context(accept_downloads=True)

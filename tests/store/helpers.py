@@ -16,3 +16,19 @@ def strip_ids(export: dict) -> dict:
             for r in export["revisions"]
         ],
     }
+
+
+def two_round_group(store, name: str, *, n: int, seed: int):
+    """A group of `n` example members: everyone answers round 1, the last one revises,
+    round 2 opens and the last one answers it (n + 2 revisions). Returns (group, token)."""
+    from model.example import EXAMPLE_EVIDENCE, example_responses
+
+    group, token = store.create_group(name, evidence=EXAMPLE_EVIDENCE)
+    people = example_responses(n=n, seed=seed)
+    for r in people:
+        participant, _ = store.add_participant(group.id, r.participant)
+        store.add_revision(participant.id, round=1, payload=r.to_dict())
+    store.add_revision(participant.id, round=1, payload=people[0].to_dict())
+    store.open_next_round(group.id)
+    store.add_revision(participant.id, round=2, payload=people[-1].to_dict())
+    return group, token

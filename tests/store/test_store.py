@@ -496,6 +496,10 @@ def _broken(exported: dict, change) -> dict:
             r"revisions\[1\] payload\['a'\] is nan",
         ),
         (lambda d: d.update(revisions={}), r"\['revisions'\] must be list"),
+        (lambda d: d.update(extra=1), r"data has unknown field\(s\) 'extra'; remove them"),
+        (lambda d: d["group"].update({" d": 1}), r"group has unknown field\(s\) ' d'"),
+        (lambda d: d["participants"][0].update(token="t"), r"participants\[0\] has unknown"),
+        (lambda d: d["revisions"][2].update(Round=1), r"revisions\[2\] has unknown"),
     ],
 )
 def test_import_rejects_broken_exports_and_writes_nothing(
