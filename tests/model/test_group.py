@@ -118,6 +118,32 @@ def test_logit_normal_moments_match_monte_carlo(rng):
     np.testing.assert_allclose(sd, x.std(axis=0), atol=2e-3)
 
 
+def test_logit_normal_moments_match_adaptive_quadrature():
+    """Against scipy's adaptive quadrature (split at the logistic's step), tau up to 20."""
+    from scipy import integrate
+
+    thetas = np.linspace(-10.0, 10.0, 21)
+    taus = np.array([0.0, 0.05, 0.5, 1.0, 1.99, 2.01, 3.0, 5.0, 8.0, 12.0, 20.0])
+    grid_theta, grid_tau = np.meshgrid(thetas, taus)
+    mean, sd = logit_normal_moments(grid_theta, grid_tau)
+    assert mean.shape == sd.shape == grid_theta.shape
+    for (i, j), theta in np.ndenumerate(grid_theta):
+        tau = grid_tau[i, j]
+        if tau == 0:
+            expected_mean, expected_sd = special.expit(theta), 0.0
+        else:
+            step = [-theta / tau]
+
+            def moment(k, theta=theta, tau=tau, step=step):
+                f = lambda z: special.expit(theta + tau * z) ** k * stats.norm.pdf(z)  # noqa: E731
+                return integrate.quad(f, -40, 40, points=step, limit=400, epsabs=1e-14)[0]
+
+            expected_mean = moment(1)
+            expected_sd = np.sqrt(max(moment(2) - expected_mean**2, 0.0))
+        assert mean[i, j] == pytest.approx(expected_mean, abs=1e-8), (theta, tau)
+        assert sd[i, j] == pytest.approx(expected_sd, abs=1e-7), (theta, tau)
+
+
 def test_consensus_posterior_is_the_exact_update_of_mu(defaults, sampler, rng):
     """Per draw: softmax(log mu + sum_e log L_e(expit(theta_e))), recomputed here."""
     group = simulate(defaults, rng, n=30, mu=[0.4, 0.3, 0.2, 0.1], kappa=10, theta=0.0, tau=1.0)
