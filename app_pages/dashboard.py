@@ -24,7 +24,7 @@ NOT_ALLOWED = (
     "Not allowed. This page needs the facilitator's private link (with its token). "
     "If you are a participant, open the participant link instead."
 )
-ROUND_OPENED = "dashboard_round_opened"  # message after opening a round, shown once
+ROUND_OPENED = "dashboard_round_opened"  # the round opened (or why not), shown once
 ROUNDS_SEEN = "dashboard_rounds_seen"  # (group, rounds with answers) when last shown
 LIVE_KEY = "db_live"
 LIVE_POLL_SECONDS = 0.5  # one small query per open dashboard, twice a second
@@ -92,7 +92,10 @@ def _whole_group(store: Store, group: Group, live: bool) -> None:
 def _open_round(group_id: str, token: str) -> None:
     store = common.get_store()
     if store.is_facilitator(group_id, token):  # checked again: a callback is a request too
-        st.session_state[ROUND_OPENED] = store.open_next_round(group_id)
+        try:
+            st.session_state[ROUND_OPENED] = store.open_next_round(group_id)
+        except ValueError as exc:  # the most rounds a group can have
+            st.session_state[ROUND_OPENED] = str(exc)
         st.session_state.pop("db_confirm_round", None)
 
 
@@ -468,7 +471,9 @@ def main() -> None:
     live = _live(group_id, shown)
     _whole_group(store, group, live)
     opened = st.session_state.pop(ROUND_OPENED, None)
-    if opened:
+    if isinstance(opened, str):
+        st.error(f"No new round was opened: {common.md_escape(opened)}.")
+    elif opened:
         st.success(
             f"Round {opened} is open. Members who come back with their link now answer round "
             f"{opened}; round {opened - 1} stays as it was."

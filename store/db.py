@@ -37,6 +37,7 @@ from store.schema import (
     MAX_EVIDENCE_CHARS,
     MAX_GROUP_NAME_CHARS,
     MAX_PAYLOAD_BYTES,
+    MAX_ROUNDS,
     StoreError,
 )
 
@@ -310,17 +311,24 @@ class Store:
         ------
         NotFoundError
             If there is no such group.
+        ValueError
+            If the group already has `MAX_ROUNDS` rounds.
         """
         new_round = None
         if _plausible_group_id(group_id):
             with self._transaction(write=True) as conn:
                 new_round = conn.scalar(
                     update(schema.groups)
-                    .where(schema.groups.c.id == group_id)
+                    .where(
+                        schema.groups.c.id == group_id,
+                        schema.groups.c.current_round < MAX_ROUNDS,
+                    )
                     .values(current_round=schema.groups.c.current_round + 1)
                     .returning(schema.groups.c.current_round)
                 )
         if new_round is None:
+            if self.get_group(group_id) is not None:
+                raise ValueError(f"the group already has {MAX_ROUNDS} rounds, the most it can have")
             raise NotFoundError(f"no group with id {group_id!r}; check the link")
         return new_round
 
@@ -802,8 +810,10 @@ def _check_id(value: object, *, what: str) -> None:
 
 
 def _check_round(value: object) -> None:
-    if not _is_int(value) or value < 1:
-        raise ValueError(f"round must be a whole number from 1, not {value!r}")
+    if not _is_int(value) or not 1 <= value <= MAX_ROUNDS:
+        raise ValueError(
+            f"round must be a whole number from 1 to {MAX_ROUNDS}, not {_short(value)}"
+        )
 
 
 def _encodable(text: str) -> bool:
@@ -957,8 +967,11 @@ def _parse_export(
     group = _field(data, "group", dict, "data")
     _only_known(group, "group", "group")
     current_round = _field(group, "current_round", int, "group")
-    if current_round < 1:
-        raise ValueError(f"import: group current_round is {current_round}; it must be 1 or more")
+    if not 1 <= current_round <= MAX_ROUNDS:
+        raise ValueError(
+            f"import: group current_round is {_short(current_round)}; it must be from 1 to "
+            f"{MAX_ROUNDS}"
+        )
     group_fields = {
         "name": _check_text(
             _field(group, "name", str, "group"),

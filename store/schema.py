@@ -34,6 +34,9 @@ MAX_DISPLAY_NAME_CHARS = 200
 MAX_EVIDENCE_CHARS = 1_000_000
 """Longest evidence document (TOML text), in characters."""
 
+MAX_ROUNDS = 1000
+"""Most rounds a group can have (a Delphi exercise has a few); keeps rounds in any SQL INTEGER."""
+
 MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
 """Largest revision payload, in bytes of UTF-8 JSON (2 MiB: room for a ~1 MB rationale)."""
 

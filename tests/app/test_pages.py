@@ -597,3 +597,17 @@ def test_member_links_csv_keeps_names_as_text():
         ["'@SUM(A1)", "l4"],
         ['Bo, "the" second', "l5"],
     ]
+
+
+def test_dashboard_says_so_when_the_group_has_the_most_rounds(db):
+    gid, _ = _group(db)
+    full = db.export_group(gid)
+    full["group"]["current_round"] = 1000
+    imported = db.import_group(full)
+    new, token = imported.group.id, imported.facilitator_token
+    at = _page("app_pages/dashboard.py", group=new, token=token).run()
+    at.checkbox(key="db_confirm_round").check().run()
+    at.button(key="db_open_round").click().run()
+    assert not at.exception
+    assert "already has 1000 rounds" in at.error[0].value
+    assert db.get_group(new).current_round == 1000

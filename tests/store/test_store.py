@@ -239,11 +239,18 @@ def test_rounds(store):
     store.add_revision(participant.id, round=3, payload={"late": True})
     store.add_revision(participant.id, round=1, payload={"earlier round": True})
     assert [r.round for r in store.revisions(participant.id)] == [3, 1]
-    for bad in (0, -1, 1.0, True, "1", None):
-        with pytest.raises(ValueError, match="round must be a whole number from 1"):
+    for bad in (0, -1, 1.0, True, "1", None, 1001, 10**400):
+        with pytest.raises(ValueError, match="round must be a whole number from 1 to 1000"):
             store.add_revision(participant.id, round=bad, payload={})
         with pytest.raises(ValueError, match="round must be a whole number from 1"):
             store.latest_revisions(group.id, round=bad)
+    # a group at the most rounds cannot open another, and stays as it was
+    full = store.export_group(group.id)
+    full["group"]["current_round"] = 1000
+    last = store.import_group(full).group
+    with pytest.raises(ValueError, match="already has 1000 rounds"):
+        store.open_next_round(last.id)
+    assert store.get_group(last.id).current_round == 1000
 
 
 def test_version_changes_with_every_member_answer_and_round(store):
@@ -481,6 +488,7 @@ def _broken(exported: dict, change) -> dict:
         (lambda d: d.update(format_version=2), "'format_version' is 2; this Cruxboard reads"),
         (lambda d: d.pop("group"), "data has no 'group'"),
         (lambda d: d["group"].update(current_round=0), "current_round is 0"),
+        (lambda d: d["group"].update(current_round=10**400), "it must be from 1 to 1000"),
         (lambda d: d["group"].update(current_round="2"), r"\['current_round'\] must be int"),
         (lambda d: d["group"].update(name="n" * 201), "group name is 201 characters"),
         (lambda d: d["group"].update(created_at="yesterday"), "not an ISO 8601 time"),
