@@ -1,4 +1,4 @@
-"""Plain helpers behind the downloads and fits (no Streamlit: tests call them directly)."""
+"""Plain helpers behind the downloads, the fits and the whole-group import (no Streamlit)."""
 
 from __future__ import annotations
 
