@@ -285,6 +285,18 @@ def _fmt_row(n, path, row, base) -> str:
     )
 
 
+def _long_lived_row(d: dict, suffix: str = "") -> dict:
+    """A table row of path (d): its walls, R-hat and ESS (those ending in `suffix`)."""
+    walls = d["walls" + suffix]
+    return {
+        "reps": len(walls),
+        "wall": statistics.median(walls),
+        "rhat": d["rhat" + suffix],
+        "ess": d["ess" + suffix],
+        "rss_mb": d["rss_mb"],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="N = 100 only, one repetition")
@@ -366,21 +378,9 @@ def main(argv: list[str] | None = None) -> int:
                     label = f"{path}, fresh process, {row['cache']} cache"
                     table.append(_fmt_row(n, label, row, base[n]))
             d = long_lived["rows"][str(n)]
-            d_row = {
-                "reps": len(d["walls"]),
-                "wall": statistics.median(d["walls"]),
-                "rhat": d["rhat"],
-                "ess": d["ess"],
-                "rss_mb": d["rss_mb"],
-            }
+            d_row = _long_lived_row(d)
             table.append(_fmt_row(n, "(d) analyse(new group), long-lived process", d_row, base[n]))
-            d_1000 = {
-                "reps": len(d["walls_1000"]),
-                "wall": statistics.median(d["walls_1000"]),
-                "rhat": d["rhat_1000"],
-                "ess": d["ess_1000"],
-                "rss_mb": d["rss_mb"],
-            }
+            d_1000 = _long_lived_row(d, suffix="_1000")
             label = f"(d) same with tune={SAMPLING['tune']} (PyMC's default), for comparison"
             table.append(_fmt_row(n, label, d_1000, base[n]))
             for name, key in [

@@ -20,28 +20,15 @@ import pytest
 from sqlalchemy import make_url
 
 from store import Store
+from tests.model.helpers import raw_response
 
 KILLS = 6
 _TIMEOUT = 60.0
 
-# A realistic answer (the shape of model.Response.to_dict()), built here so that the
-# writer processes need not import model/ and PyMC.
-_BASE = {
-    "participant": "member",
-    "scenarios": {"A": 0.45, "B": 0.3, "C": 0.15, "D": 0.1},
-    "factors": {
-        "non_corrigibility": 0.25,
-        "misaligned_goals": 0.35,
-        "evades_guardrails": None,
-        "strategic_reasoning": 0.6,
-    },
-    "p_scheming": 0.08,
-    "readings": {
-        "monitoring_counts": {"A": 0.6, "B": 0.55, "C": 0.6, "D": 0.1},
-        "no_collusion": {"A": 0.9, "B": 0.8, "C": 0.85, "D": 0.5},
-    },
-    "rationale": "",
-}
+# A realistic answer (the shape of model.Response.to_dict()), from the plain builder that the
+# model tests use, so the writer processes need not import model/ and PyMC.
+_BASE = raw_response("member", (0.45, 0.3, 0.15, 0.1), p_scheming=0.08)
+_BASE["factors"]["evades_guardrails"] = None  # a question left unanswered, as in real answers
 
 
 def payload(seq: int) -> dict:
