@@ -10,6 +10,7 @@ says what to do, and write nothing; no other exception.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 
 import pytest
@@ -87,6 +88,25 @@ def damaged(draw, export):
     return raw
 
 
+def _instants(export: dict) -> dict:
+    """The export with each created_at read as a UTC instant.
+
+    A file may spell a time any way ISO 8601 allows ("…+00:00" or "… +00:00", "Z"); the
+    store keeps the instant and writes it back in one spelling, so instants are compared.
+    """
+
+    def at(record: dict) -> dict:
+        when = dt.datetime.fromisoformat(record["created_at"]).astimezone(dt.UTC)
+        return {**record, "created_at": when}
+
+    return {
+        **export,
+        "group": at(export["group"]),
+        "participants": [at(p) for p in export["participants"]],
+        "revisions": [at(r) for r in export["revisions"]],
+    }
+
+
 def _counts(store: Store) -> tuple[int, ...]:
     with store._transaction() as conn:  # a read-only peek at the three tables
         return tuple(
@@ -124,7 +144,9 @@ def test_any_whole_group_file_is_imported_whole_or_refused_cleanly(source, targe
         return
     event("imported")
     parsed = json.loads(raw)
-    assert strip_ids(target.export_group(imported.group.id)) == strip_ids(parsed)
+    assert _instants(strip_ids(target.export_group(imported.group.id))) == _instants(
+        strip_ids(parsed)
+    )
     after = _counts(target)
     assert after[0] == before[0] + 1
     assert after[2] == before[2] + len(parsed["revisions"]) == before[2] + imported.revisions
