@@ -17,6 +17,7 @@ from model.individual import rising_factors_warning, undetected
 from model.pools import scenario_pools
 from model.schema import MAX_NAME_CHARS, reading_default
 from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem
+from priors.limits import MAX_FORM_RATIONALE_CHARS
 from store import Group, Participant, StoreError
 
 MIN_GROUP_VIEW = 3  # with two members, the group's pools would reveal the other's answers
@@ -25,7 +26,6 @@ NOT_ALLOWED = (
     "changed with it. Check that you copied the whole link (it ends in &p=...), or answer as "
     "a new member with the participant link."
 )
-MAX_RATIONALE_CHARS = 20_000  # far below the store's payload limit, so a save cannot fail on size
 FORM_FOR = "elicit_form_for"  # (group id, participant id or None) the form holds answers for
 RESULT = "elicit_result"  # (kind, message) of the last submit, shown once
 NAME_KEY = "el_name"
@@ -293,7 +293,7 @@ def _about_you(participant: Participant | None) -> None:
     st.text_area(
         "Your rationale: what drives your view? (shown to the facilitator as plain text)",
         key=RATIONALE_KEY,
-        max_chars=MAX_RATIONALE_CHARS,
+        max_chars=MAX_FORM_RATIONALE_CHARS,
         persist_state="session",
     )
     if participant is None:

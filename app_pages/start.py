@@ -7,11 +7,11 @@ import streamlit as st
 from app_pages import common, exports
 from model.example import EXAMPLE_EVIDENCE
 from priors import parse_evidence
+from priors.limits import MAX_IMPORT_BYTES
 from store import MAX_GROUP_NAME_CHARS, ImportedGroup
 
 CREATED_KEY = "start_created_group"  # the group made in this browser session, for its links
 IMPORTED_KEY = "start_imported"  # {group id: [(member name, new come-back link)]}
-MAX_IMPORT_MB = 200
 
 
 def _create(name: str, evidence_text: str) -> None:
@@ -150,7 +150,7 @@ def main() -> None:
             "Whole-group file (JSON)",
             type=["json"],
             key="start_import_file",
-            max_upload_size=MAX_IMPORT_MB,
+            max_upload_size=MAX_IMPORT_BYTES // (1024 * 1024),
         )
         if st.button("Import the group", key="start_import", disabled=upload is None):
             _import(upload)

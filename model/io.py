@@ -11,8 +11,8 @@ from typing import Any
 
 from model.schema import MAX_RATIONALE_CHARS, Response, ResponseError, validate_group
 from priors import SCENARIO_IDS, Defaults, EvidenceItem, load_defaults
+from priors.limits import MAX_FILE_BYTES
 
-MAX_FILE_BYTES = 50_000_000
 # A rationale may be up to MAX_RATIONALE_CHARS; Python's csv refuses fields over 131,072
 # characters by default (the limit is process-wide).
 csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_RATIONALE_CHARS + 1))

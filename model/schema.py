@@ -10,15 +10,10 @@ from typing import Any
 import numpy as np
 
 from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem, load_defaults
+from priors.errors import ResponseError
+from priors.limits import MAX_NAME_CHARS, MAX_PARTICIPANTS, MAX_RATIONALE_CHARS
 
 SUM_TOLERANCE = 0.005
-MAX_NAME_CHARS = 200
-MAX_RATIONALE_CHARS = 1_000_000
-MAX_PARTICIPANTS = 20_000
-
-
-class ResponseError(ValueError):
-    """A response (or a file of them) failed validation; the message says how to fix it."""
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from priors.errors import EvidenceError
+from priors.limits import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_ITEMS
+
 SCENARIO_IDS: tuple[str, ...] = ("A", "B", "C", "D")
 _HERE = Path(__file__).parent
-MAX_EVIDENCE_BYTES = 200_000
-MAX_EVIDENCE_ITEMS = 20
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
 OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False, strict=True)]
@@ -285,36 +286,38 @@ def parse_evidence(text: str, *, source: str = "evidence") -> tuple[EvidenceItem
 
     Raises
     ------
-    ValueError
+    EvidenceError (a ValueError)
         With one line per problem, naming the item and field and how to fix it.
     """
     if len(text.encode("utf-8", errors="replace")) > MAX_EVIDENCE_BYTES:
-        raise ValueError(
+        raise EvidenceError(
             f"{source}: the file is larger than {MAX_EVIDENCE_BYTES // 1000} kB; "
             "an evidence file holds a few short items"
         )
     huge = _HUGE_NUMBER.search(text)
     if huge:
-        raise ValueError(
+        raise EvidenceError(
             f"{source}: {huge.group(1)}: a number of over 4300 digits; give a whole number "
             "of ordinary size"
         )
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{source}: not valid TOML ({exc}); check quotes and brackets") from None
+        raise EvidenceError(
+            f"{source}: not valid TOML ({exc}); check quotes and brackets"
+        ) from None
     except (ValueError, RecursionError) as exc:  # nesting too deep, integers too long
-        raise ValueError(
+        raise EvidenceError(
             f"{source}: not usable TOML ({str(exc)[:80]}); use flat [[evidence]] items"
         ) from None
     if "evidence" not in raw:
-        raise ValueError(
+        raise EvidenceError(
             f"{source}: no [[evidence]] items found; each item starts with a line [[evidence]]"
         )
     try:
         return tuple(_EvidenceFile.model_validate(raw).evidence)
     except ValidationError as exc:
-        raise ValueError(_describe(exc, source=source)) from None
+        raise EvidenceError(_describe(exc, source=source)) from None
 
 
 def load_evidence(path: str | Path) -> tuple[EvidenceItem, ...]:
@@ -323,9 +326,9 @@ def load_evidence(path: str | Path) -> tuple[EvidenceItem, ...]:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        raise ValueError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+        raise EvidenceError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read it ({exc.strerror})") from None
+        raise EvidenceError(f"{path}: cannot read it ({exc.strerror})") from None
     return parse_evidence(text, source=str(path))
 
 

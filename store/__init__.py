@@ -1,6 +1,7 @@
 """Persistence (SQLAlchemy) for groups, participants and response revisions.
 
-May import only the standard library and SQLAlchemy.
+May import only the standard library, SQLAlchemy and `priors.limits` / `priors.errors`
+(never PyMC, the model or a page).
 """
 
 from store.db import (

@@ -25,20 +25,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-MAX_GROUP_NAME_CHARS = 200
-"""Longest group name, in characters."""
+from priors.errors import StoreError as StoreError
 
-MAX_DISPLAY_NAME_CHARS = 200
-"""Longest participant display name (or pseudonym), in characters."""
-
-MAX_EVIDENCE_CHARS = 1_000_000
-"""Longest evidence document (TOML text), in characters."""
-
-MAX_ROUNDS = 1000
-"""Most rounds a group can have (a Delphi exercise has a few); keeps rounds in any SQL INTEGER."""
-
-MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
-"""Largest revision payload, in bytes of UTF-8 JSON (2 MiB: room for a ~1 MB rationale)."""
+# The limits live in priors.limits; re-exported here (redundant aliases) for the store's callers.
+from priors.limits import MAX_EVIDENCE_CHARS as MAX_EVIDENCE_CHARS
+from priors.limits import MAX_GROUP_NAME_CHARS as MAX_GROUP_NAME_CHARS
+from priors.limits import MAX_NAME_CHARS as MAX_DISPLAY_NAME_CHARS
+from priors.limits import MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES
+from priors.limits import MAX_ROUNDS as MAX_ROUNDS
 
 _ID_CHARS = 32
 _HASH_CHARS = 64  # sha256 hex digest
@@ -144,10 +138,6 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _create_
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 """Schema version this code writes."""
-
-
-class StoreError(RuntimeError):
-    """A problem with the database itself (not with the values passed in)."""
 
 
 class SchemaError(StoreError):

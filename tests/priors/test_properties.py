@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from priors import SCENARIO_IDS, parse_evidence
+from priors.errors import EvidenceError
 from priors.loader import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_ITEMS
 
 MANY = settings(
@@ -292,7 +293,7 @@ def bad_document(draw) -> tuple[str, list[str]]:
 def _check(text: str, source: str, tokens: list[str] | None) -> None:
     with pytest.raises(ValueError) as err:  # any other exception fails the test
         parse_evidence(text, source=source)
-    assert type(err.value) is ValueError
+    assert type(err.value) is EvidenceError
     message = str(err.value)
     for line in message.split("\n"):
         assert line.startswith(f"{source}: "), message[:500]
@@ -315,7 +316,7 @@ def _outcome(text: str, source: str) -> str:
     try:
         parse_evidence(text, source=source)
     except ValueError as exc:
-        assert type(exc) is ValueError
+        assert type(exc) is EvidenceError
         assert all(line.startswith(f"{source}: ") for line in str(exc).split("\n")), str(exc)
         return "refused"
     return "parsed"
