@@ -2,18 +2,12 @@
 
 import streamlit as st
 
+from app_pages.routes import ROUTES
+
 st.set_page_config(page_title="Cruxboard", page_icon=":material/hub:", layout="wide")
 st.navigation(
     [
-        st.Page("app_pages/start.py", title="Start", icon=":material/add_circle:", default=True),
-        st.Page(
-            "app_pages/elicit.py", title="Elicit", icon=":material/edit_note:", url_path="elicit"
-        ),
-        st.Page(
-            "app_pages/dashboard.py",
-            title="Dashboard",
-            icon=":material/monitoring:",
-            url_path="dashboard",
-        ),
+        st.Page(r.file, title=r.title, icon=r.icon, url_path=r.url_path or None, default=i == 0)
+        for i, r in enumerate(ROUTES)
     ]
 ).run()

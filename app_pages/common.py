@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
 from matplotlib.figure import Figure
 
+from app_pages import settings
 from app_pages.exports import data_key, figure_bytes, seed_for, unique_names
+from app_pages.routes import PAGES, URL_PATHS  # noqa: F401  (pages link through common)
 from model import Analysis, GroupSampler, Response, analyse, validate_response
-from model.sampling import DEFAULT_DRAWS, DEFAULT_TUNE
+from model.sampling import DEFAULT_TUNE
 from model.summary import summarize
 from priors import Defaults, EvidenceItem, load_defaults, parse_evidence
 from store import Group, Store, StoreError
 
-PAGES = {
-    "start": "app_pages/start.py",
-    "elicit": "app_pages/elicit.py",
-    "dashboard": "app_pages/dashboard.py",
-}
-URL_PATHS = {"start": "", "elicit": "elicit", "dashboard": "dashboard"}
-MIN_DRAWS = 10
 MAX_IMAGE_PX = 1460  # st.image re-encodes anything wider (its maximum content width)
 
 # Session-state keys that are not widgets (they survive page switches as they are).
@@ -39,25 +32,16 @@ EDIT_TOKENS = "edit_tokens"  # {group id: participant edit token}, verified toke
 # --- resources -----------------------------------------------------------------------------
 
 
-def _database_key() -> str:
-    """What `Store()` will open: DATABASE_URL, else the SQLite file's absolute path."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    return str(Path(os.environ.get("CRUXBOARD_DB") or "cruxboard.db").expanduser().absolute())
-
-
 @st.cache_resource(max_entries=4, show_spinner=False, on_release=Store.close)
-def _open_store(database_key: str) -> Store:
+def _open_store(database_url: str) -> Store:
     # Keyed by the database, so a changed DATABASE_URL / CRUXBOARD_DB (tests) opens a new one.
-    del database_key
-    return Store()
+    return Store(database_url)
 
 
 def get_store() -> Store:
     """The process's Store for the configured database; stops the page if it cannot open."""
     try:
-        return _open_store(_database_key())
+        return _open_store(settings.database_url())
     except (StoreError, ValueError) as exc:
         st.error("The database cannot be opened: " + md_escape(str(exc)))
         st.stop()
@@ -71,13 +55,8 @@ def get_sampler() -> GroupSampler:
 
 
 def draws() -> int:
-    """Draws (and tuning steps) per chain: CRUXBOARD_DRAWS, default 1000 as the command line."""
-    text = os.environ.get("CRUXBOARD_DRAWS", "")
-    try:
-        value = int(text) if text.strip() else DEFAULT_DRAWS
-    except ValueError:
-        value = DEFAULT_DRAWS
-    return max(value, MIN_DRAWS)
+    """Draws (and tuning steps) per chain (see `app_pages.settings`)."""
+    return settings.draws()
 
 
 # --- the group's data and its fit ------------------------------------------------------------
