@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from model.schema import Response, reading_default
+from model.schema import Response, check_readings_complete, reading_default
 from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem, load_defaults
 
 REFERENCE = "A"
@@ -136,12 +136,21 @@ def filled_readings(
     """The participant's readings with defaults where unanswered, and where that happened.
 
     A likelihood item with no default and no reading gets 1 for every scenario: no update.
+    Such an item answered in part is refused (a blank must not count as 1 beside readings
+    below 1); `validate_response` refuses it first, this guards responses built by hand.
+
+    Raises
+    ------
+    ResponseError
+        For a partial answer on a likelihood item without reference values.
     """
     vals = np.ones((len(evidence), 4))
     defaulted = np.zeros((len(evidence), 4), dtype=bool)
     for e, item in enumerate(evidence):
+        given = response.readings.get(item.id, {})
+        check_readings_complete(item, given, who=f"participant {response.participant[:60]!r}")
         for k, s in enumerate(SCENARIO_IDS):
-            v = response.readings.get(item.id, {}).get(s)
+            v = given.get(s)
             if v is None:
                 defaulted[e, k] = True
                 d = reading_default(item, s, defaults)

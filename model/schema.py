@@ -136,6 +136,9 @@ def validate_response(
 ) -> Response:
     """Validate one response given as plain values; see `Response` for the fields.
 
+    On a likelihood item without reference values (no `default_likelihood`) the four
+    readings are given all or none: a partial answer is refused (`check_readings_complete`).
+
     Raises
     ------
     ResponseError
@@ -209,6 +212,7 @@ def validate_response(
             s: _probability(per.get(s), f"{who}: {item.id}:{s}", required=False)
             for s in SCENARIO_IDS
         }
+        check_readings_complete(item, readings[item.id], who=who)
     rationale = _text(
         raw.get("rationale"), f"{who}: rationale", max_chars=MAX_RATIONALE_CHARS, required=False
     )
@@ -293,6 +297,38 @@ def quantity_columns(evidence: Sequence[EvidenceItem], defaults: Defaults) -> li
     cols = [*defaults.factor_ids, defaults.direct.id]
     cols += [f"{e.id}:{s}" for e in evidence for s in SCENARIO_IDS]
     return cols
+
+
+def needs_all_readings(item: EvidenceItem) -> bool:
+    """True for an item whose readings must be given all four or not at all.
+
+    A likelihood item without `default_likelihood` has no reference value to stand in for a
+    blank scenario; a blank counted as likelihood 1 would move the others against it.
+    """
+    return not isinstance(item, CountsEvidence) and item.default_likelihood is None
+
+
+def check_readings_complete(
+    item: EvidenceItem, readings: Mapping[str, float | None], *, who: str
+) -> None:
+    """Refuse a partial answer on an item that needs all four readings or none.
+
+    Raises
+    ------
+    ResponseError
+        Naming the item and the blank scenarios, and saying to give all four or none.
+    """
+    if not needs_all_readings(item):
+        return
+    given = [s for s in SCENARIO_IDS if readings.get(s) is not None]
+    if not given or len(given) == len(SCENARIO_IDS):
+        return
+    missing = [s for s in SCENARIO_IDS if s not in given]
+    raise ResponseError(
+        f"{who}: {item.id}: no reading for {', '.join(missing)} (readings given for "
+        f"{', '.join(given)}); this item has no reference values to stand in for a blank, "
+        "so give all four or leave all blank"
+    )
 
 
 def reading_default(item: EvidenceItem, scenario: str, defaults: Defaults) -> float | None:
