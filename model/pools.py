@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 EXTREMIZE_D = 1.5
+MIN_TO_EXTREMIZE = 2  # answers a column needs before it is extremized
 
 
 def linear_pool(p: np.ndarray) -> np.ndarray:
@@ -59,8 +60,15 @@ def geometric_mean_odds(p: np.ndarray) -> np.ndarray:
 
 
 def extremized_geometric_mean_odds(p: np.ndarray, *, d: float = EXTREMIZE_D) -> np.ndarray:
-    """invlogit(d * mean logit) per column: the geometric mean of odds, pushed outwards."""
-    return _expit(d * _finite_mean_logit(p))
+    """invlogit(d * mean logit) per column: the geometric mean of odds, pushed outwards.
+
+    Only a column with at least two answers is extremized: extremizing corrects for
+    forecasters who share part of their information, and one answer has no one to share
+    with. A column with one answer pools to that answer (d = 1), as every pool does.
+    """
+    p = np.asarray(p, dtype=float)
+    answered = np.sum(~np.isnan(p), axis=0)
+    return _expit(np.where(answered >= MIN_TO_EXTREMIZE, d, 1.0) * _finite_mean_logit(p))
 
 
 def scenario_pools(p: np.ndarray) -> dict[str, np.ndarray]:

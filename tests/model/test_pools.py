@@ -47,3 +47,32 @@ def test_binary_pools_with_nobody_answering_are_nan_not_zero():
     x = np.array([[0.1, np.nan], [0.2, np.nan]])
     for v in binary_pools(x).values():
         assert np.isnan(v[1]) and np.isfinite(v[0])
+
+
+def test_extremizing_needs_two_answers_reference_values():
+    """Extremized odds are (product of the N answers' odds)^(d / N) with d = 1.5, only for
+    N >= 2. Column 0, one answer 0.2 (odds 1/4): the pool is 0.2 itself, not
+    (1/4)^1.5 = 1/8, i.e. 1/9 = 0.111. Column 1, answers 0.2 and 0.4 (odds 1/4 and 2/3):
+    (1/6)^0.75 = 6^-0.75 = 0.260847, so p = 0.260847 / 1.260847 = 0.206882."""
+    x = np.array([[0.2, 0.2], [np.nan, 0.4]])
+    out = binary_pools(x)["extremized"]
+    assert out[0] == pytest.approx(0.2, rel=1e-12)
+    odds = 6**-0.75
+    assert out[1] == pytest.approx(odds / (1 + odds), rel=1e-12)
+    assert out[1] == pytest.approx(0.206882, abs=1e-6)
+
+
+@pytest.mark.parametrize("answer", [0.0, 0.03, 0.5, 0.97, 1.0])
+def test_every_pool_of_one_answer_is_that_answer(answer):
+    """One member (or one answer in a column among blanks): nothing to pool."""
+    col = np.array([[answer], [np.nan], [np.nan]])
+    for name, v in binary_pools(col).items():
+        assert v[0] == pytest.approx(answer, rel=1e-12, abs=0), name
+    for name, v in binary_pools(col[:1]).items():
+        assert v[0] == pytest.approx(answer, rel=1e-12, abs=0), name
+
+
+def test_every_scenario_pool_of_one_member_is_that_members_credences():
+    for row in (P[:1], np.array([[0.5, 0.5, 0.0, 0.0]])):
+        for name, v in scenario_pools(row).items():
+            np.testing.assert_allclose(v, row[0], rtol=1e-12, atol=0, err_msg=name)
