@@ -1,15 +1,17 @@
-"""One group analysed: validated responses, exact individual updates, pools and the fit."""
+"""One group analysed: validated responses, exact individual updates, pools, the fit, results."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from model.fit import FitResult, GroupSampler
 from model.individual import IndividualUpdate, update
 from model.pools import binary_pools, scenario_pools
+from model.results import Result, build_result
 from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from model.schema import GroupData, Response, to_group_data
 from priors import Defaults, EvidenceItem, load_defaults
@@ -17,13 +19,23 @@ from priors import Defaults, EvidenceItem, load_defaults
 
 @dataclass(frozen=True)
 class Analysis:
-    """Everything the summaries, figures and pages need about one group."""
+    """Everything the summaries, figures and pages need about one group.
+
+    `result` holds every reported number as typed records (`model.results`), computed once;
+    `seed` is the seed of the fit and of every predictive draw made from it.
+    """
 
     responses: list[Response]
     data: GroupData
     defaults: Defaults
     updates: list[IndividualUpdate]
     fit: FitResult
+    seed: int
+
+    @cached_property
+    def result(self) -> Result:
+        """Every reported number of this group (`model.results.build_result`)."""
+        return build_result(self)
 
     @property
     def evidence(self) -> tuple[EvidenceItem, ...]:
@@ -61,13 +73,20 @@ def analyse(
     random_seed: int | None = None,
     progress: bool = False,
 ) -> Analysis:
-    """Update every participant exactly and fit the group model."""
+    """Update every participant exactly, fit the group model and compute the results.
+
+    Without `random_seed` a fresh one is drawn and kept in `Analysis.seed`.
+    """
     defaults = defaults or load_defaults()
     responses = list(responses)
     data = to_group_data(responses, evidence=evidence, defaults=defaults)
     updates = [update(r, evidence=evidence, defaults=defaults) for r in responses]
     sampler = sampler or GroupSampler(defaults=defaults)
-    result = sampler.fit(
+    if random_seed is None:
+        random_seed = int(np.random.default_rng().integers(2**31))
+    fitted = sampler.fit(
         data, draws=draws, tune=tune, chains=chains, random_seed=random_seed, progress=progress
     )
-    return Analysis(responses, data, defaults, updates, result)
+    analysis = Analysis(responses, data, defaults, updates, fitted, random_seed)
+    analysis.result  # noqa: B018  (computed now, so a fit and its numbers come together)
+    return analysis

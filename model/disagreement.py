@@ -1,68 +1,42 @@
-"""Where and why members disagree: the spread ranking and the crux decomposition."""
+"""Where and why members disagree: the spread ranking and the crux decomposition.
+
+Thin accessors over the results computed once in `model.results`; a pair's crux is the
+difference of two members' exact terms.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 
-from model.analysis import Analysis
+from model.results import HDI_PROB, Disagreement, hdi
 from priors import SCENARIO_IDS
 
-HDI_PROB = 0.94
+if TYPE_CHECKING:
+    from model.analysis import Analysis
+
+__all__ = ["HDI_PROB", "consensus_terms", "crux", "hdi", "pair_crux", "spread_ranking"]
 
 
-def hdi(samples: np.ndarray, prob: float = HDI_PROB) -> tuple[float, float]:
-    """Narrowest interval holding `prob` of the samples (all chains and draws pooled)."""
-    lo, hi = az.hdi(np.asarray(samples, dtype=float).ravel(), prob=prob)
-    return float(lo), float(hi)
-
-
-@dataclass(frozen=True)
-class Spread:
-    """Between-person spread of one elicited quantity, on the probability scale."""
-
-    quantity: str
-    mean: float
-    hdi: tuple[float, float]
-    answered: int
-
-    @property
-    def known(self) -> bool:
-        """Spread needs at least two answers; with fewer it is unknown, not zero."""
-        return self.answered >= 2
-
-
-def spread_ranking(analysis: Analysis) -> list[Spread]:
+def spread_ranking(analysis: Analysis) -> list[Disagreement]:
     """Every elicited quantity's between-person SD with its 94 % HDI, largest first.
 
-    Credences: SD of a member's credence under Dirichlet(kappa mu), sqrt(mu(1-mu)/(kappa+1)).
-    Factors, P(scheming) and readings: SD of expit(theta + tau Z). All in probability units,
-    so they are comparable. Quantities with fewer than two answers come last (unknown).
+    See `model.results.Result.disagreement`: credences sqrt(μ(1 − μ)/(κ + 1)), other
+    answers the SD of expit(θ + τZ), all in probability units; unknown ones last.
     """
-    post = analysis.fit.idata["posterior"]
-    n = analysis.data.n
-    out = []
-    cs = post["credence_spread"].values
-    for k, s in enumerate(SCENARIO_IDS):
-        x = cs[..., k]
-        out.append(Spread(f"credence:{s}", float(x.mean()), hdi(x), n))
-    sp = post["spread"].values
-    answered = (~np.isnan(analysis.data.values)).sum(axis=0)
-    for j, col in enumerate(analysis.data.columns):
-        x = sp[..., j]
-        out.append(Spread(col, float(x.mean()), hdi(x), int(answered[j])))
-    return sorted(out, key=lambda s: (not s.known, -s.mean))
+    return list(analysis.result.disagreement)
 
 
 def consensus_terms(analysis: Analysis) -> np.ndarray:
     """Posterior mean of the consensus's log-odds terms, shape (1 + E, 3).
 
-    Row 0 is log(mu_s / mu_A), then one row per evidence item with the typical reading;
-    their sum is the posterior mean of the group's posterior log-odds (B, C, D vs A).
+    Row 0 is the prior part log(μ_s / μ_A), then one row per evidence item; columns B, C,
+    D against A.
     """
-    return analysis.fit.idata["posterior"]["log_odds"].mean(("chain", "draw")).values
+    lo = analysis.result.consensus_log_odds
+    terms = next(iter(lo.values()))
+    return np.array([[lo[s][t].mean for s in SCENARIO_IDS[1:]] for t in terms])
 
 
 def crux(analysis: Analysis, participant: str) -> np.ndarray:
@@ -75,8 +49,7 @@ def crux(analysis: Analysis, participant: str) -> np.ndarray:
         The rows sum to the gap. ±inf where the participant stated 0.
     """
     i = _index(analysis, participant)
-    with np.errstate(invalid="ignore"):
-        return analysis.updates[i].terms - consensus_terms(analysis)
+    return np.stack([analysis.result.cruxes[s].gaps[i] for s in SCENARIO_IDS[1:]], axis=-1)
 
 
 def pair_crux(analysis: Analysis, first: str, second: str) -> np.ndarray:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import base64
 import html
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from io import BytesIO
 from typing import Any
 
 from model.analysis import Analysis
 from model.figures import FIGURES, PNG_DPI
-from model.summary import SCHEMING_LABELS
+from model.results import SCHEMING_LABELS, Result, Stat
+from model.rounds import RoundComparison
 from priors import SCENARIO_IDS
 
 _STYLE = """
@@ -57,27 +57,18 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _number(x: Any) -> float | None:
-    """A summary number as float: "inf"/"-inf" strings to infinities, None stays None."""
-    if x is None:
-        return None
-    if isinstance(x, str):
-        return {"inf": math.inf, "-inf": -math.inf}.get(x)
-    return float(x)
-
-
-def _pct(x: Any) -> str:
+def _pct(v: float | None) -> str:
     """A probability as a percentage, with more digits for small values."""
-    v = _number(x)
     if v is None or math.isnan(v):
         return "–"
     if v == 0 or v >= 0.001:
         return f"{100 * v:.1f} %"
+    if v < 1e-4:
+        return "< 0.01 %"
     return f"{100 * v:.2g} %"
 
 
-def _log_odds(x: Any) -> str:
-    v = _number(x)
+def _log_odds(v: float | None) -> str:
     if v is None or math.isnan(v):
         return "undefined"
     if math.isinf(v):
@@ -85,16 +76,15 @@ def _log_odds(x: Any) -> str:
     return f"{v:+.2f}"
 
 
-def _stat(stat: Any, fmt: Callable[[Any], str] = _pct) -> str:
-    """A summary {"mean", "hdi"} as "mean [lo, hi]"; a string (e.g. unknown spread) as given."""
-    if not isinstance(stat, Mapping):
-        return str(stat)
-    lo, hi = stat["hdi"]
-    return f"{fmt(stat['mean'])} [{fmt(lo)}, {fmt(hi)}]"
+def _stat(stat: Stat | None, fmt: Callable[[float], str] = _pct, *, reason: str = "") -> str:
+    """A posterior summary as "mean [lo, hi]"; an unknown one as its reason."""
+    if stat is None:
+        return reason or "unknown"
+    lo, hi = stat.hdi
+    return f"{fmt(stat.mean)} [{fmt(lo)}, {fmt(hi)}]"
 
 
-def _plain(x: Any) -> str:
-    v = _number(x)
+def _plain(v: float | None) -> str:
     if v is None or math.isnan(v):
         return "–"
     return f"{v:.3g}"
@@ -145,85 +135,6 @@ def _figures_html(analysis: Analysis) -> str:
 # --- rounds --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RoundComparison:
-    """How a group moved between two rounds.
-
-    Attributes
-    ----------
-    rounds : tuple of int
-        The earlier and the later round.
-    consensus : dict
-        Per scenario, the posterior mean of the consensus μ in each round.
-    kappa : tuple of (float or None)
-        Posterior mean of the agreement κ in each round (None: fewer than two answers).
-    spread : tuple of (float or None)
-        Mean between-person SD of the credences A-D in each round (None: unknown).
-    verdict : str
-        One plain sentence: converged, diverged, mixed, or cannot tell.
-    """
-
-    rounds: tuple[int, int]
-    consensus: dict[str, tuple[float, float]]
-    kappa: tuple[float | None, float | None]
-    spread: tuple[float | None, float | None]
-    verdict: str
-
-
-def _kappa(summary: Mapping[str, Any]) -> float | None:
-    k = summary["agreement"]["kappa"]
-    return float(k["mean"]) if isinstance(k, Mapping) else None
-
-
-def _credence_spread(summary: Mapping[str, Any]) -> float | None:
-    vals = [
-        d["spread"]["mean"]
-        for d in summary["disagreement"]
-        if d["quantity"].startswith("credence:") and isinstance(d["spread"], Mapping)
-    ]
-    return sum(vals) / len(vals) if len(vals) == len(SCENARIO_IDS) else None
-
-
-def compare_rounds(
-    earlier: Mapping[str, Any], later: Mapping[str, Any], *, rounds: tuple[int, int] = (1, 2)
-) -> RoundComparison:
-    """Compare two rounds' summaries (`model.summary.summarize`): converged or not.
-
-    Converged: κ rose and the mean spread of the credences fell; diverged: both the other
-    way; mixed otherwise. With fewer than two answers in a round, κ and the spread are
-    unknown and the verdict says so.
-    """
-    consensus = {
-        s: (
-            float(earlier["consensus_prior"][s]["mean"]),
-            float(later["consensus_prior"][s]["mean"]),
-        )
-        for s in SCENARIO_IDS
-    }
-    kappa = (_kappa(earlier), _kappa(later))
-    spread = (_credence_spread(earlier), _credence_spread(later))
-    a, b = rounds
-    if None in kappa or None in spread:
-        verdict = (
-            f"Cannot tell whether the group converged between round {a} and round {b}: "
-            "a round has fewer than two answers, so its agreement is unknown."
-        )
-    else:
-        rose = kappa[1] > kappa[0]
-        fell = spread[1] < spread[0]
-        change = (
-            f"agreement κ {kappa[0]:.3g} → {kappa[1]:.3g}, "
-            f"mean spread of the credences {spread[0]:.3g} → {spread[1]:.3g}"
-        )
-        if rose and fell:
-            verdict = f"The group converged from round {a} to round {b}: {change}."
-        elif not rose and not fell:
-            verdict = f"The group moved apart from round {a} to round {b}: {change}."
-        else:
-            verdict = f"Mixed from round {a} to round {b}: {change}."
-    return RoundComparison((a, b), consensus, kappa, spread, verdict)
-
-
 def _rounds_html(comparison: RoundComparison) -> str:
     a, b = comparison.rounds
     rows = [
@@ -244,8 +155,8 @@ def _rounds_html(comparison: RoundComparison) -> str:
 # --- the report ----------------------------------------------------------------------------
 
 
-def _consensus_html(summary: Mapping[str, Any]) -> str:
-    pools = summary["pools"]
+def _consensus_html(result: Result) -> str:
+    pools = result.pools
     header = [
         "scenario",
         "consensus μ [94 % HDI]",
@@ -260,36 +171,41 @@ def _consensus_html(summary: Mapping[str, Any]) -> str:
     rows = [
         [
             s,
-            _stat(summary["consensus_prior"][s]),
-            _stat(summary["consensus_posterior"][s]),
-            *(_pct(pools["prior"][k][s]) for k in ("linear", "log", "median")),
-            *(_pct(pools["posterior"][k][s]) for k in ("linear", "log", "median")),
+            _stat(result.consensus_prior[s]),
+            _stat(result.consensus_posterior[s]),
+            *(_pct(pools.prior[k][s]) for k in ("linear", "log", "median")),
+            *(_pct(pools.posterior[k][s]) for k in ("linear", "log", "median")),
         ]
-        for s in summary["scenarios"]
+        for s in result.scenarios
     ]
-    kappa = summary["agreement"]["kappa"]
+    kappa = _stat(result.agreement.kappa, _plain, reason=result.agreement.reason or "")
     log_rows = [
         [f"{s} vs A", t, _stat(v, _log_odds)]
-        for s, terms in summary["consensus_log_odds"].items()
+        for s, terms in result.consensus_log_odds.items()
         for t, v in terms.items()
     ]
     return (
         "<h2>Consensus</h2>"
         + _table(header, rows)
-        + f"<p>Agreement κ (larger = more alike): {_e(_stat(kappa, _plain))}.</p>"
+        + f"<p>Agreement κ (larger = more alike): {_e(kappa)}.</p>"
         + "<h3>The consensus's log-odds against A, by source (nats)</h3>"
         + _table(["", "term", "mean [94 % HDI]"], log_rows, numeric_from=2)
     )
 
 
-def _scheming_html(summary: Mapping[str, Any]) -> str:
+def _scheming_html(result: Result) -> str:
     frows = [
-        [f, _stat(v["consensus"]), _stat(v["spread"], _plain), str(v["answered"])]
-        for f, v in summary["factors"].items()
+        [
+            f,
+            _stat(v.consensus),
+            _stat(v.spread, _plain, reason=v.spread_reason or ""),
+            str(v.answered),
+        ]
+        for f, v in result.factors.items()
+        if not v.direct
     ]
-    sch = summary["scheming"]
-    srows = [[SCHEMING_LABELS.get(k, k), _stat(v)] for k, v in sch.items()]
-    fp = summary["pools"]["factors"]
+    srows = [[SCHEMING_LABELS[k], _stat(v)] for k, v in result.scheming.items()]
+    fp = result.pools.factors
     qids = list(next(iter(fp.values())))
     prow = [[k, *(_pct(fp[k][q]) for q in qids)] for k in fp]
     return (
@@ -305,44 +221,43 @@ def _scheming_html(summary: Mapping[str, Any]) -> str:
     )
 
 
-def _disagreement_html(summary: Mapping[str, Any]) -> str:
+def _disagreement_html(result: Result) -> str:
     rows = [
-        [d["quantity"], _stat(d["spread"]), str(d["answered"])] for d in summary["disagreement"]
+        [d.quantity, _stat(d.spread, reason=d.reason or ""), str(d.answered)]
+        for d in result.disagreement
     ]
     return "<h2>Disagreement: between-person spread, largest first</h2>" + _table(
         ["quantity", "SD in probability [94 % HDI]", "answered"], rows
     )
 
 
-def _undetected_html(summary: Mapping[str, Any]) -> str:
-    if "undetected" not in summary:
+def _undetected_html(result: Result) -> str:
+    if result.undetected is None:
         return ""
-    rows = []
-    for item, v in summary["undetected"].items():
-        per = v["per_scenario"]
-        rows.append(
-            [item, *(_stat(per[s]) for s in SCENARIO_IDS), _stat(v["expected_given_evidence"])]
-        )
+    rows = [
+        [item, *(_stat(u.per_scenario[s]) for s in SCENARIO_IDS), _stat(u.expected_given_evidence)]
+        for item, u in result.undetected.items()
+    ]
     return "<h2>Undetected misalignment m_s·(1 − d_s)</h2>" + _table(
         ["item", *SCENARIO_IDS, "expected given the evidence"], rows
     )
 
 
-def _participants_html(summary: Mapping[str, Any], evidence_ids: Sequence[str]) -> str:
-    counts = [e for e in evidence_ids if any(e in p["undetected"] for p in summary["participants"])]
+def _participants_html(result: Result, evidence_ids: Sequence[str]) -> str:
+    counts = [e for e in evidence_ids if any(e in p.undetected for p in result.participants)]
     rows, notes = [], []
-    for p in summary["participants"]:
+    for p in result.participants:
         rows.append(
             [
-                p["id"],
-                *(_pct(p["prior"][s]) for s in SCENARIO_IDS),
-                *(_pct(p["posterior"][s]) for s in SCENARIO_IDS),
-                _pct(p["scheming_product"]),
-                _pct(p["p_scheming"]),
-                *(_pct(p["undetected"].get(e)) for e in counts),
+                p.id,
+                *(_pct(p.prior[s]) for s in SCENARIO_IDS),
+                *(_pct(p.posterior[s]) for s in SCENARIO_IDS),
+                _pct(p.scheming_product),
+                _pct(p.p_scheming),
+                *(_pct(p.undetected.get(e)) for e in counts),
             ]
         )
-        notes += [[p["id"], n] for n in p["coherence_notes"]]
+        notes += [[p.id, n] for n in p.coherence.notes]
     header = [
         "member",
         *(f"{s} stated" for s in SCENARIO_IDS),
@@ -352,9 +267,9 @@ def _participants_html(summary: Mapping[str, Any], evidence_ids: Sequence[str]) 
         *(f"undetected ({e})" for e in counts),
     ]
     lo_rows = [
-        [p["id"], f"{s} vs A", *(_log_odds(v) for v in terms.values())]
-        for p in summary["participants"]
-        for s, terms in p["log_odds"].items()
+        [p.id, f"{s} vs A", *(_log_odds(v) for v in terms.values())]
+        for p in result.participants
+        for s, terms in p.log_odds.items()
     ]
     lo_header = ["member", "", "prior", *evidence_ids, "posterior"]
     out = "<h2>Members</h2>" + _table(header, rows)
@@ -386,19 +301,18 @@ def _evidence_html(analysis: Analysis) -> str:
     return "<h2>Evidence</h2>" + _table(["id", "kind", "text"], rows, numeric_from=99)
 
 
-def _diagnostics_html(summary: Mapping[str, Any]) -> str:
-    d = summary["diagnostics"]
+def _diagnostics_html(result: Result) -> str:
+    d = result.diagnostics
     text = (
-        f"Sampler diagnostics: max R-hat {d['max_rhat']:.3f}, min bulk ESS "
-        f"{d['min_ess_bulk']:.0f}, {d['divergences']} divergences, {d['chains']} chains × "
-        f"{d['draws']} draws, {d['seconds']} s."
+        f"Sampler diagnostics: max R-hat {d.max_rhat:.3f}, min bulk ESS "
+        f"{d.min_ess_bulk:.0f}, {d.divergences} divergences, {d.chains} chains × "
+        f"{d.draws} draws, {d.seconds} s."
     )
     return f'<p class="note">{_e(text)}</p>'
 
 
 def html_report(
     analysis: Analysis,
-    summary: Mapping[str, Any],
     *,
     title: str = "Cruxboard report",
     rounds: Sequence[RoundComparison] = (),
@@ -409,13 +323,11 @@ def html_report(
     Parameters
     ----------
     analysis : Analysis
-        The fitted group (figures are drawn from it).
-    summary : dict
-        ``model.summary.summarize(analysis)``.
+        The fitted group: its results (`analysis.result`) and figures.
     title : str
         Shown as the heading (escaped).
     rounds : sequence of RoundComparison
-        Optional round-to-round comparisons (`compare_rounds`).
+        Optional round-to-round comparisons (`model.rounds.compare_rounds`).
     note : str
         Optional plain text under the title (e.g. how to reproduce the numbers).
 
@@ -425,26 +337,27 @@ def html_report(
         The HTML text; figures are base64 PNG ``<img>`` elements, all user text escaped.
     """
     evidence_ids = [e.id for e in analysis.evidence]
+    result = analysis.result
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
-        f'<p class="note">{_e(summary["n_participants"])} members. Means are posterior means; '
+        f'<p class="note">{_e(result.n_participants)} members. Means are posterior means; '
         "intervals are 94 % highest-density intervals.</p>",
     ]
     if note:
         parts.append(f'<p class="note">{_e(note)}</p>')
     parts += [
-        _diagnostics_html(summary),
+        _diagnostics_html(result),
         _evidence_html(analysis),
-        _consensus_html(summary),
+        _consensus_html(result),
         *(_rounds_html(c) for c in rounds),
-        _scheming_html(summary),
-        _disagreement_html(summary),
-        _undetected_html(summary),
-        _participants_html(summary, evidence_ids),
+        _scheming_html(result),
+        _disagreement_html(result),
+        _undetected_html(result),
+        _participants_html(result, evidence_ids),
         _rationales_html(analysis),
         "<h2>Figures</h2>",
         _figures_html(analysis),

@@ -1,0 +1,524 @@
+"""The group's results as typed, frozen records: every number the pages, figures and report show.
+
+`build_result` computes them once from a fitted `Analysis`; `model.summary.summary_json`
+writes them as ``summary.json`` at the edge. Infinite log-odds are floats (``math.inf``),
+an unknown value is ``None`` beside a ``reason``; nothing here is text standing in for a
+number. Figures and pages read these records and format them; they compute nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from priors import SCENARIO_IDS
+
+if TYPE_CHECKING:
+    from model.analysis import Analysis
+
+HDI_PROB = 0.94
+"""Probability mass of every interval the results report."""
+
+FEWER_THAN_TWO = "unknown: fewer than two answers"
+"""Why a spread (or the agreement) is unknown."""
+
+SCHEMING_LABELS = {
+    "product_of_consensus": "product of the consensus factors",
+    "consensus_of_products": "consensus of members' products",
+    "new_member": "a new member's product",
+    "direct_typical": "direct P(scheming), typical member",
+    "direct_new_member": "direct P(scheming), a new member",
+}
+"""Plain names of the ``scheming`` entries, for tables."""
+
+
+def hdi(samples: np.ndarray, prob: float = HDI_PROB) -> tuple[float, float]:
+    """Narrowest interval holding `prob` of the samples (all chains and draws pooled)."""
+    import arviz as az  # heavy: loaded only when a fit is summarised
+
+    lo, hi = az.hdi(np.asarray(samples, dtype=float).ravel(), prob=prob)
+    return float(lo), float(hi)
+
+
+@dataclass(frozen=True)
+class Stat:
+    """A posterior summary: the mean and the 94 % HDI over all chains and draws."""
+
+    mean: float
+    hdi: tuple[float, float]
+
+    @classmethod
+    def of(cls, samples: np.ndarray) -> Stat:
+        """Summarise posterior draws (any shape; all of them pooled)."""
+        return cls(float(np.mean(samples)), hdi(samples))
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The agreement κ (larger = members more alike); None with a reason when unknown."""
+
+    kappa: Stat | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One factor of scheming (or the direct P(scheming)) in the group model.
+
+    Attributes
+    ----------
+    consensus : Stat
+        The typical member's answer, expit(θ).
+    spread : Stat or None
+        τ, the between-member SD on the logit scale; None (see `spread_reason`) with fewer
+        than two answers.
+    new_member : Stat
+        A new member's answer, expit(θ + τ z), over the posterior (its HDI is the band the
+        factor figure draws).
+    answered : int
+    answers : tuple of float
+        The members' stated answers (unanswered left out), in the members' order.
+    direct : bool
+        True for the direct P(scheming), False for the four factors.
+    """
+
+    id: str
+    name: str
+    consensus: Stat
+    spread: Stat | None
+    spread_reason: str | None
+    new_member: Stat
+    answered: int
+    answers: tuple[float, ...]
+    direct: bool = False
+
+
+@dataclass(frozen=True)
+class Scheming:
+    """P(scheming) aggregated five ways (see `SCHEMING_LABELS`)."""
+
+    product_of_consensus: Stat
+    consensus_of_products: Stat
+    new_member: Stat
+    direct_typical: Stat
+    direct_new_member: Stat
+
+    def items(self) -> list[tuple[str, Stat]]:
+        """(key, stat) in the summary's order."""
+        return [(k, getattr(self, k)) for k in SCHEMING_LABELS]
+
+
+@dataclass(frozen=True)
+class Pools:
+    """The classical pools: name -> {scenario or quantity -> value}; NaN where undefined."""
+
+    prior: Mapping[str, Mapping[str, float]]
+    posterior: Mapping[str, Mapping[str, float]]
+    factors: Mapping[str, Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class CoherenceView:
+    """A member's scheming answers side by side (the coherence check) and its notes."""
+
+    product: float | None
+    direct: float | None
+    credence_d: float
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One member's exact update and answers.
+
+    Attributes
+    ----------
+    log_odds : dict
+        Per scenario B, C, D: {"prior": …, <evidence id>: …, "posterior": …}, the exact
+        log-odds against A and its split by source; ±inf where a stated 0 makes it so, NaN
+        where both sides are 0.
+    undetected : dict
+        Per counts item: the expected undetected misalignment under the member's posterior.
+    defaulted : tuple of tuple of bool
+        Per evidence item and scenario: True where the member gave no reading and the
+        reference default was used.
+    """
+
+    id: str
+    prior: Mapping[str, float]
+    posterior: Mapping[str, float]
+    scheming_product: float | None
+    p_scheming: float | None
+    coherence: CoherenceView
+    undetected: Mapping[str, float]
+    log_odds: Mapping[str, Mapping[str, float]]
+    defaulted: tuple[tuple[bool, ...], ...]
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One elicited quantity's between-person spread (probability units)."""
+
+    quantity: str
+    spread: Stat | None
+    reason: str | None
+    answered: int
+
+
+@dataclass(frozen=True)
+class Undetected:
+    """Undetected misalignment m_s(1 − d_s) for one counts item.
+
+    Attributes
+    ----------
+    per_scenario : dict
+        Per scenario, with the typical reading.
+    expected_given_evidence : Stat
+        Under the consensus posterior.
+    detected_per_scenario : dict
+        Posterior mean of the expected detected rate m_s d_s + (1 − m_s) fa per scenario.
+    observed_rate : float
+        The item's detected / episodes.
+    """
+
+    item: str
+    text: str
+    per_scenario: Mapping[str, Stat]
+    expected_given_evidence: Stat
+    detected_per_scenario: Mapping[str, float]
+    observed_rate: float
+    detected: int
+    episodes: int
+
+
+@dataclass(frozen=True)
+class Crux:
+    """Members' posterior log-odds gaps to the consensus against A, split by source.
+
+    Attributes
+    ----------
+    versus : str
+        The scenario compared with A.
+    terms : tuple of str
+        "prior", then one per evidence item.
+    participants : tuple of str
+    gaps : ndarray, shape (N, T)
+        Member's term minus the consensus's (posterior mean); ±inf for a stated 0, NaN when
+        undefined.
+    """
+
+    versus: str
+    terms: tuple[str, ...]
+    participants: tuple[str, ...]
+    gaps: np.ndarray
+
+    @property
+    def totals(self) -> np.ndarray:
+        """Each member's whole gap: the sum of the parts (NaN where +inf meets -inf)."""
+        with np.errstate(invalid="ignore"):
+            return self.gaps.sum(axis=1)
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Sampler diagnostics over the headline quantities."""
+
+    max_rhat: float
+    min_ess_bulk: float
+    divergences: int
+    chains: int
+    draws: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Credences:
+    """The consensus over A-D before the evidence and what a new member would say.
+
+    Attributes
+    ----------
+    mu : dict
+        The consensus μ per scenario.
+    new_member : dict
+        A new member's credence per scenario, Beta(κμ_s, κ(1 − μ_s)) mixed over the
+        posterior (its HDI is the band the figure draws).
+    """
+
+    mu: Mapping[str, Stat]
+    new_member: Mapping[str, Stat]
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything the group's pages, figures, report and summary.json show."""
+
+    n_participants: int
+    scenarios: tuple[str, ...]
+    evidence: tuple[dict, ...]
+    consensus_prior: Mapping[str, Stat]
+    new_member_credence: Mapping[str, Stat]
+    agreement: Agreement
+    consensus_posterior: Mapping[str, Stat]
+    consensus_log_odds: Mapping[str, Mapping[str, Stat]]
+    factors: Mapping[str, Factor]
+    scheming: Scheming
+    mu_d: Stat
+    pools: Pools
+    participants: tuple[Participant, ...]
+    disagreement: tuple[Disagreement, ...]
+    cruxes: Mapping[str, Crux]
+    undetected: Mapping[str, Undetected] | None
+    diagnostics: Diagnostics
+
+    def participant(self, name: str) -> Participant:
+        """The member called `name`."""
+        for p in self.participants:
+            if p.id == name:
+                return p
+        raise ValueError(f"no participant {name!r} in this group")
+
+
+_DIAGNOSED = (
+    "mu",
+    "kappa",
+    "theta",
+    "tau",
+    "consensus_posterior",
+    "typical",
+    "spread",
+    "scheming_product_of_consensus",
+    "scheming_consensus_of_products",
+)
+
+
+def _draws(var) -> np.ndarray:
+    """A posterior variable's values, (chain, draw) first."""
+    return var.transpose("chain", "draw", ...).values
+
+
+def _diagnostics(analysis: Analysis) -> Diagnostics:
+    import arviz as az
+
+    idata = analysis.fit.idata
+    names = [v for v in _DIAGNOSED if v in idata["posterior"]]
+    rhat = az.rhat(idata, var_names=names)
+    ess = az.ess(idata, var_names=names, method="bulk")
+    post = idata["posterior"]
+    return Diagnostics(
+        max_rhat=max(float(np.nanmax(rhat[v].values)) for v in names),
+        min_ess_bulk=min(float(np.nanmin(ess[v].values)) for v in names),
+        divergences=int(idata["sample_stats"]["diverging"].sum()),
+        chains=int(post.sizes["chain"]),
+        draws=int(post.sizes["draw"]),
+        seconds=round(analysis.fit.seconds, 3),
+    )
+
+
+_PREDICTIVE_PER_DRAW = 16  # 64 000 draws at 4 x 1000: HDI ends steady to about 0.005
+
+
+def _new_member_draws(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
+    """Predictive draws of a new member: credences (S*K, 4) and answers (S*K, J).
+
+    `_PREDICTIVE_PER_DRAW` draws per posterior draw, from a generator seeded by the fit, so
+    the same fit always gives the same bands.
+    """
+    from scipy.special import expit
+
+    post = analysis.fit.idata["posterior"]
+    mu = _draws(post["mu"]).reshape(-1, len(SCENARIO_IDS))
+    kappa = _draws(post["kappa"]).reshape(-1)
+    theta = _draws(post["theta"]).reshape(mu.shape[0], -1)
+    tau = _draws(post["tau"]).reshape(mu.shape[0], -1)
+    rng = np.random.default_rng(analysis.seed)
+    alpha = (kappa[:, None] * mu)[:, None, :]
+    beta = (kappa[:, None] * (1.0 - mu))[:, None, :]
+    credences = rng.beta(
+        alpha, beta, size=(mu.shape[0], _PREDICTIVE_PER_DRAW, mu.shape[1])
+    ).reshape(-1, mu.shape[1])
+    z = rng.standard_normal((theta.shape[0], _PREDICTIVE_PER_DRAW, theta.shape[1]))
+    answers = expit(theta[:, None, :] + tau[:, None, :] * z).reshape(-1, theta.shape[1])
+    return credences, answers
+
+
+def _spreads(analysis: Analysis) -> tuple[Disagreement, ...]:
+    """Every elicited quantity's between-person SD with its HDI, largest first.
+
+    Credences: SD of a member's credence under Dirichlet(κμ), sqrt(μ(1 − μ)/(κ + 1)).
+    Factors, P(scheming) and readings: SD of expit(θ + τZ). All in probability units, so they
+    are comparable. Quantities with fewer than two answers come last (unknown).
+    """
+    post = analysis.fit.idata["posterior"]
+    n = analysis.data.n
+    out = []
+    cs = post["credence_spread"].values
+    for k, s in enumerate(SCENARIO_IDS):
+        known = n >= 2
+        out.append(
+            Disagreement(
+                f"credence:{s}",
+                Stat.of(cs[..., k]),
+                None if known else FEWER_THAN_TWO,
+                n,
+            )
+        )
+    sp = post["spread"].values
+    answered = (~np.isnan(analysis.data.values)).sum(axis=0)
+    for j, col in enumerate(analysis.data.columns):
+        a = int(answered[j])
+        out.append(Disagreement(col, Stat.of(sp[..., j]), None if a >= 2 else FEWER_THAN_TWO, a))
+    # Unknown spreads keep their place in the order by their (prior-driven) mean, last.
+    ranked = sorted(out, key=lambda d: (d.reason is not None, -d.spread.mean))
+    return tuple(
+        d if d.reason is None else Disagreement(d.quantity, None, d.reason, d.answered)
+        for d in ranked
+    )
+
+
+def _participants(analysis: Analysis) -> tuple[Participant, ...]:
+    from model.individual import coherence, scheming_product, undetected
+
+    out = []
+    for r, u in zip(analysis.responses, analysis.updates, strict=True):
+        log_odds = {}
+        for k, s in enumerate(SCENARIO_IDS[1:]):
+            row = {"prior": float(u.terms[0, k])}
+            row |= {e.id: float(u.terms[1 + m, k]) for m, e in enumerate(analysis.evidence)}
+            row["posterior"] = float(u.posterior_log_odds[k])
+            log_odds[s] = row
+        coh = coherence(r)
+        out.append(
+            Participant(
+                id=r.participant,
+                prior=dict(zip(SCENARIO_IDS, u.prior.tolist(), strict=True)),
+                posterior=dict(zip(SCENARIO_IDS, u.posterior.tolist(), strict=True)),
+                scheming_product=scheming_product(r),
+                p_scheming=r.p_scheming,
+                coherence=CoherenceView(coh.product, coh.direct, coh.credence_d, coh.notes),
+                undetected={
+                    x.evidence_id: x.expected
+                    for x in undetected(u, analysis.evidence, analysis.defaults)
+                },
+                log_odds=log_odds,
+                defaulted=tuple(tuple(bool(b) for b in row) for row in u.defaulted),
+            )
+        )
+    return tuple(out)
+
+
+def _cruxes(analysis: Analysis, consensus_terms: np.ndarray) -> dict[str, Crux]:
+    names = tuple(u.participant for u in analysis.updates)
+    terms = ("prior", *(e.id for e in analysis.evidence))
+    out = {}
+    for k, s in enumerate(SCENARIO_IDS[1:]):
+        with np.errstate(invalid="ignore"):
+            gaps = np.array([u.terms[:, k] - consensus_terms[:, k] for u in analysis.updates])
+        out[s] = Crux(s, terms, names, gaps.reshape(len(names), len(terms)))
+    return out
+
+
+def _undetected(analysis: Analysis) -> dict[str, Undetected] | None:
+    from model.individual import counts_rates
+
+    post = analysis.fit.idata["posterior"]
+    if "undetected" not in post:
+        return None
+    by_id = {e.id: e for e in analysis.evidence}
+    out = {}
+    for item_id in post["undetected"].coords["counts_item"].values.tolist():
+        item = by_id[item_id]
+        und = post["undetected"].sel(counts_item=item_id)
+        d = _draws(post["typical"].sel(quantity=[f"{item_id}:{s}" for s in SCENARIO_IDS]))
+        m, fa = counts_rates(item, analysis.defaults)
+        detected = (m * d + (1 - m) * fa).reshape(-1, len(SCENARIO_IDS)).mean(axis=0)
+        out[item_id] = Undetected(
+            item=item_id,
+            text=item.text,
+            per_scenario={s: Stat.of(und.sel(scenario=s).values) for s in SCENARIO_IDS},
+            expected_given_evidence=Stat.of(
+                post["undetected_expected"].sel(counts_item=item_id).values
+            ),
+            detected_per_scenario=dict(zip(SCENARIO_IDS, detected.tolist(), strict=True)),
+            observed_rate=item.detected / item.episodes,
+            detected=item.detected,
+            episodes=item.episodes,
+        )
+    return out
+
+
+def _pool_table(pools: Mapping[str, np.ndarray], keys: list[str]) -> dict[str, dict[str, float]]:
+    return {k: dict(zip(keys, map(float, v), strict=True)) for k, v in pools.items()}
+
+
+def build_result(analysis: Analysis) -> Result:
+    """Compute every reported number of a fitted group once (see `Result`)."""
+    post = analysis.fit.idata["posterior"]
+    data = analysis.data
+    n = data.n
+    cols = list(data.columns)
+    defaults = analysis.defaults
+    answered = (~np.isnan(data.values)).sum(axis=0)
+    new_credences, new_answers = _new_member_draws(analysis)
+
+    def per_scenario(var: str) -> dict[str, Stat]:
+        v = post[var].values
+        return {s: Stat.of(v[..., k]) for k, s in enumerate(SCENARIO_IDS)}
+
+    names = {f.id: f.name for f in defaults.factors} | {defaults.direct.id: "Direct P(scheming)"}
+    factors = {}
+    for f in [*defaults.factor_ids, defaults.direct.id]:
+        j = cols.index(f)
+        known = answered[j] >= 2
+        factors[f] = Factor(
+            id=f,
+            name=names[f],
+            consensus=Stat.of(post["typical"].values[..., j]),
+            spread=Stat.of(post["tau"].values[..., j]) if known else None,
+            spread_reason=None if known else FEWER_THAN_TWO,
+            new_member=Stat.of(new_answers[:, j]),
+            answered=int(answered[j]),
+            answers=tuple(float(v) for v in data.values[:, j] if not np.isnan(v)),
+            direct=f == defaults.direct.id,
+        )
+
+    fnames = [*defaults.factor_ids, defaults.direct.id]
+    lo = post["log_odds"]
+    terms = lo.coords["term"].values.tolist()
+    consensus_terms = lo.mean(("chain", "draw")).transpose("term", "versus").values
+    return Result(
+        n_participants=n,
+        scenarios=tuple(SCENARIO_IDS),
+        evidence=tuple(e.model_dump() for e in analysis.evidence),
+        consensus_prior=per_scenario("mu"),
+        new_member_credence={s: Stat.of(new_credences[:, k]) for k, s in enumerate(SCENARIO_IDS)},
+        agreement=Agreement(Stat.of(post["kappa"].values))
+        if n >= 2
+        else Agreement(None, FEWER_THAN_TWO),
+        consensus_posterior=per_scenario("consensus_posterior"),
+        consensus_log_odds={
+            s: {t: Stat.of(lo.sel(term=t, versus=s).values) for t in terms}
+            for s in SCENARIO_IDS[1:]
+        },
+        factors=factors,
+        scheming=Scheming(
+            product_of_consensus=Stat.of(post["scheming_product_of_consensus"].values),
+            consensus_of_products=Stat.of(post["scheming_consensus_of_products"].values),
+            new_member=Stat.of(post["scheming_new_member"].values),
+            direct_typical=Stat.of(post["typical"].values[..., cols.index(fnames[-1])]),
+            direct_new_member=Stat.of(post["direct_new_member"].values),
+        ),
+        mu_d=Stat.of(post["mu"].sel(scenario="D").values),
+        pools=Pools(
+            prior=_pool_table(analysis.prior_pools(), list(SCENARIO_IDS)),
+            posterior=_pool_table(analysis.posterior_pools(), list(SCENARIO_IDS)),
+            factors=_pool_table(analysis.factor_pools(), fnames),
+        ),
+        participants=_participants(analysis),
+        disagreement=_spreads(analysis),
+        cruxes=_cruxes(analysis, consensus_terms),
+        undetected=_undetected(analysis),
+        diagnostics=_diagnostics(analysis),
+    )

@@ -1,0 +1,282 @@
+"""Typed results (model/results.py) and summary.json written from them (model/summary.py).
+
+Three kinds of check: summary.json equals the documented summary as the project computed it
+before the results became typed (the old dict code, kept below verbatim as the reference);
+every summarised number equals an independent computation from the posterior draws (a
+sort-based HDI, closed forms); and the records hold floats, never text for numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from model.analysis import analyse
+from model.example import example_responses
+from model.individual import coherence, scheming_product, undetected
+from model.results import FEWER_THAN_TWO, Result, Stat
+from model.summary import summary_json
+from priors import SCENARIO_IDS, parse_evidence
+from tests.model.helpers import raw_response
+
+HDI = 0.94
+
+
+def _hdi_by_sorting(x: np.ndarray, prob: float = HDI) -> tuple[float, float]:
+    """The narrowest interval holding ceil(prob n) sorted draws (independent of ArviZ)."""
+    x = np.sort(np.asarray(x, float).ravel())
+    k = int(np.floor(prob * x.size))
+    widths = x[k:] - x[: x.size - k]
+    i = int(np.argmin(widths))
+    return float(x[i]), float(x[i + k])
+
+
+@pytest.fixture(scope="module")
+def analysis(sampler, defaults):
+    responses = example_responses(n=12, seed=7)
+    return analyse(
+        responses,
+        evidence=defaults.evidence,
+        defaults=defaults,
+        sampler=sampler,
+        draws=150,
+        tune=150,
+        random_seed=5,
+    )
+
+
+# --- the reference: summarize() as it was before the results became typed -----------------
+
+
+def _ref_num(x):
+    x = float(x)
+    if math.isnan(x):
+        return None
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def _ref_stat(samples, hdi):
+    lo, hi = hdi(samples)
+    return {"mean": float(np.mean(samples)), "hdi": [lo, hi]}
+
+
+def _reference_summary(analysis, hdi):
+    """The documented summary, computed from the posterior the way the old code did."""
+    post = analysis.fit.idata["posterior"]
+    data = analysis.data
+    n = data.n
+    cols = data.columns
+    factor_ids = analysis.defaults.factor_ids
+    answered = (~np.isnan(data.values)).sum(axis=0)
+    unknown = "unknown: fewer than two answers"
+
+    def stat(x):
+        return _ref_stat(x, hdi)
+
+    factors = {}
+    for f in factor_ids:
+        j = cols.index(f)
+        factors[f] = {
+            "consensus": stat(post["typical"].values[..., j]),
+            "spread": stat(post["tau"].values[..., j]) if answered[j] >= 2 else unknown,
+            "answered": int(answered[j]),
+        }
+    fnames = [*factor_ids, analysis.defaults.direct.id]
+    participants = []
+    for r, u in zip(analysis.responses, analysis.updates, strict=True):
+        log_odds = {}
+        for k, s in enumerate(SCENARIO_IDS[1:]):
+            row = {"prior": _ref_num(u.terms[0, k])}
+            row |= {e.id: _ref_num(u.terms[1 + m, k]) for m, e in enumerate(analysis.evidence)}
+            row["posterior"] = _ref_num(u.posterior_log_odds[k])
+            log_odds[s] = row
+        participants.append(
+            {
+                "id": r.participant,
+                "prior": dict(zip(SCENARIO_IDS, u.prior.tolist(), strict=True)),
+                "posterior": dict(zip(SCENARIO_IDS, u.posterior.tolist(), strict=True)),
+                "scheming_product": scheming_product(r),
+                "p_scheming": r.p_scheming,
+                "coherence_notes": list(coherence(r).notes),
+                "undetected": {
+                    x.evidence_id: x.expected
+                    for x in undetected(u, analysis.evidence, analysis.defaults)
+                },
+                "log_odds": log_odds,
+            }
+        )
+    spreads = []
+    cs = post["credence_spread"].values
+    for k, s in enumerate(SCENARIO_IDS):
+        spreads.append((f"credence:{s}", cs[..., k], n))
+    sp = post["spread"].values
+    for j, col in enumerate(cols):
+        spreads.append((col, sp[..., j], int(answered[j])))
+    spreads.sort(key=lambda q: (q[2] < 2, -float(q[1].mean())))
+
+    def pools(d, keys):
+        return {k: dict(zip(keys, map(_ref_num, v), strict=True)) for k, v in d.items()}
+
+    out = {
+        "n_participants": n,
+        "scenarios": list(SCENARIO_IDS),
+        "evidence": [e.model_dump() for e in analysis.evidence],
+        "consensus_prior": {s: stat(post["mu"].values[..., k]) for k, s in enumerate(SCENARIO_IDS)},
+        "agreement": {"kappa": stat(post["kappa"].values) if n >= 2 else unknown},
+        "consensus_posterior": {
+            s: stat(post["consensus_posterior"].values[..., k]) for k, s in enumerate(SCENARIO_IDS)
+        },
+        "consensus_log_odds": {
+            s: {
+                t: stat(post["log_odds"].sel(term=t, versus=s).values)
+                for t in post["log_odds"].coords["term"].values.tolist()
+            }
+            for s in SCENARIO_IDS[1:]
+        },
+        "factors": factors,
+        "scheming": {
+            "product_of_consensus": stat(post["scheming_product_of_consensus"].values),
+            "consensus_of_products": stat(post["scheming_consensus_of_products"].values),
+            "new_member": stat(post["scheming_new_member"].values),
+            "direct_typical": stat(post["typical"].values[..., cols.index(fnames[-1])]),
+            "direct_new_member": stat(post["direct_new_member"].values),
+        },
+        "pools": {
+            "prior": pools(analysis.prior_pools(), SCENARIO_IDS),
+            "posterior": pools(analysis.posterior_pools(), SCENARIO_IDS),
+            "factors": pools(analysis.factor_pools(), fnames),
+        },
+        "participants": participants,
+        "disagreement": [
+            {
+                "quantity": q,
+                "spread": stat(x) if a >= 2 else unknown,
+                "answered": a,
+            }
+            for q, x, a in spreads
+        ],
+    }
+    if "undetected" in post:
+        out["undetected"] = {
+            item: {
+                "per_scenario": {
+                    s: stat(post["undetected"].sel(counts_item=item, scenario=s).values)
+                    for s in SCENARIO_IDS
+                },
+                "expected_given_evidence": stat(
+                    post["undetected_expected"].sel(counts_item=item).values
+                ),
+            }
+            for item in post["undetected"].coords["counts_item"].values.tolist()
+        }
+    return out
+
+
+def test_summary_json_is_the_documented_summary(analysis):
+    from model.results import hdi
+
+    got = summary_json(analysis.result)
+    diagnostics = got.pop("diagnostics")
+    assert set(diagnostics) == {
+        "max_rhat",
+        "min_ess_bulk",
+        "divergences",
+        "chains",
+        "draws",
+        "seconds",
+    }
+    want = _reference_summary(analysis, hdi)
+    assert json.dumps(got, sort_keys=False) == json.dumps(want, sort_keys=False)
+
+
+def test_every_interval_is_the_narrowest_94_percent_of_the_draws(analysis):
+    post = analysis.fit.idata["posterior"]
+    r = analysis.result
+    mu = post["mu"].values
+    for k, s in enumerate(SCENARIO_IDS):
+        assert r.consensus_prior[s].mean == pytest.approx(mu[..., k].mean(), rel=1e-12)
+        lo, hi = _hdi_by_sorting(mu[..., k])
+        assert r.consensus_prior[s].hdi == pytest.approx((lo, hi), abs=2e-3)
+    kappa = post["kappa"].values
+    assert r.agreement.kappa.hdi == pytest.approx(_hdi_by_sorting(kappa), rel=2e-2)
+
+
+def test_spreads_follow_their_closed_forms(analysis):
+    """Credence SD sqrt(mu(1-mu)/(kappa+1)) per draw; answers' SD by brute-force Monte Carlo."""
+    post = analysis.fit.idata["posterior"]
+    mu, kappa = post["mu"].values, post["kappa"].values
+    by_q = {d.quantity: d for d in analysis.result.disagreement}
+    for k, s in enumerate(SCENARIO_IDS):
+        closed = np.sqrt(mu[..., k] * (1 - mu[..., k]) / (kappa + 1))
+        assert by_q[f"credence:{s}"].spread.mean == pytest.approx(closed.mean(), rel=1e-9)
+    # expit(theta + tau Z): SD by 20 000 normal draws per posterior draw on a thinned set
+    theta = post["theta"].values.reshape(-1, post["theta"].shape[-1])[::25]
+    tau = post["tau"].values.reshape(-1, post["tau"].shape[-1])[::25]
+    spread = post["spread"].values.reshape(-1, post["spread"].shape[-1])[::25]
+    z = np.random.default_rng(1).standard_normal(20_000)
+    mc = expit(theta[..., None] + tau[..., None] * z).std(axis=-1)
+    assert np.max(np.abs(mc - spread)) < 0.01
+    means = [d.spread.mean for d in analysis.result.disagreement if d.spread is not None]
+    assert means == sorted(means, reverse=True)
+
+
+def test_new_member_bands_match_their_predictive_distributions(analysis):
+    """A new member's credence is Beta(kappa mu, kappa (1 - mu)) mixed over the posterior."""
+    post = analysis.fit.idata["posterior"]
+    mu = post["mu"].values.reshape(-1, 4)
+    kappa = post["kappa"].values.reshape(-1)
+    rng = np.random.default_rng(99)
+    for k, s in enumerate(SCENARIO_IDS):
+        draws = rng.beta(kappa * mu[:, k], kappa * (1 - mu[:, k]), size=(50, mu.shape[0]))
+        ref = _hdi_by_sorting(draws)
+        got = analysis.result.new_member_credence[s]
+        assert got.mean == pytest.approx(mu[:, k].mean(), abs=0.02)  # E[Beta] = mu
+        assert got.hdi == pytest.approx(ref, abs=0.03)
+
+
+def test_cruxes_are_member_terms_minus_the_consensus_terms(analysis):
+    post = analysis.fit.idata["posterior"]
+    consensus = post["log_odds"].mean(("chain", "draw"))
+    for s, crux in analysis.result.cruxes.items():
+        k = SCENARIO_IDS.index(s) - 1
+        for i, u in enumerate(analysis.updates):
+            for t, term in enumerate(crux.terms):
+                want = u.terms[t, k] - float(consensus.sel(term=term, versus=s))
+                got = crux.gaps[i, t]
+                assert got == want or (np.isnan(got) and np.isnan(want))
+
+
+def test_records_hold_floats_and_reasons_never_text_for_numbers(sampler, defaults):
+    """One member with a stated 0 for D: infinite log-odds are floats; spreads None + reason."""
+    from model.schema import validate_response
+
+    evidence = parse_evidence(
+        '[[evidence]]\nid = "seen"\nkind = "likelihood"\ntext = "x"\n'
+        "default_likelihood = {A = 0.5, B = 0.5, C = 0.5, D = 0.5}\n"
+    )
+    one = [
+        validate_response(
+            raw_response("Ada", (0.5, 0.3, 0.2, 0.0), readings={}),
+            evidence=evidence,
+            defaults=defaults,
+        )
+    ]
+    a = analyse(
+        one, evidence=evidence, defaults=defaults, sampler=sampler, draws=50, tune=50, random_seed=1
+    )
+    r: Result = a.result
+    assert r.agreement.kappa is None and r.agreement.reason == FEWER_THAN_TWO
+    assert all(f.spread is None and f.spread_reason == FEWER_THAN_TWO for f in r.factors.values())
+    lo = r.participants[0].log_odds["D"]
+    assert lo["prior"] == -math.inf and isinstance(lo["prior"], float)
+    assert isinstance(r.consensus_prior["A"], Stat)
+    assert r.participants[0].defaulted == ((True, True, True, True),)
+    js = summary_json(r)
+    assert js["participants"][0]["log_odds"]["D"]["prior"] == "-inf"
+    assert js["agreement"]["kappa"] == FEWER_THAN_TWO
