@@ -1,255 +1,30 @@
 """Fitting the group model: compile once per model shape, swap the data, sample with nutpie.
 
-Compiling dominates a fresh process (numba, through nutpie: 45-70 s from nothing on a 2-core
-machine). PyTensor keeps its numba kernels on disk, but nutpie wraps them in two C callbacks
-(log density with gradient, and the trace's "expand" function) that it compiles again in
-every process, 10-15 s even when every kernel is cached. `_compile` builds the same
-callbacks from source that depends only on the model's compiled graph and stores them in
-PyTensor's numba cache, keyed by PyTensor's own hash of that graph, so a later process with
-the same model loads them in well under a second. A model whose graph has no PyTensor cache
-key gets uncached callbacks (compiled as nutpie does); `GroupSampler(disk_cache=False)` uses
-nutpie's own `compile_pymc_model` unchanged.
+The compile itself, with its on-disk cache of nutpie's callbacks, is
+`model._nutpie_internals.compile_model` (the one module that reaches into nutpie's, numba's
+and PyTensor's private names).
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 import nutpie
-import pymc as pm
-import xarray as xr
-from numba.core.caching import FunctionCache
-from nutpie import compile_pymc as _nutpie_pymc  # pinned nutpie: its PyMC compile helpers
-from pymc.initial_point import make_initial_point_fn
-from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
 
+from model import _nutpie_internals
+from model._nutpie_internals import compile_model
 from model.derived import add_derived
 from model.group import build_model, model_data
 from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from model.schema import GroupData
 from priors import Defaults, load_defaults
 
-# Bump when the callbacks' source or how they are built changes in a way the key misses.
-_CACHE_FORMAT = "cruxboard-callbacks-2"
-
-# The C signatures nutpie calls (see nutpie.compile_pymc._make_c_logp_func / _expand_func).
-_LOGP_SIG = numba.types.int64(
-    numba.types.uint64,
-    numba.types.CPointer(numba.types.double),
-    numba.types.CPointer(numba.types.double),
-    numba.types.CPointer(numba.types.double),
-    numba.types.voidptr,
-)
-_EXPAND_SIG = numba.types.int64(
-    numba.types.uint64,
-    numba.types.uint64,
-    numba.types.CPointer(numba.types.double),
-    numba.types.CPointer(numba.types.double),
-    numba.types.voidptr,
-)
-
-# Same behaviour and return codes as nutpie's callbacks; the shared data (pm.Data) are read
-# through the pointers nutpie keeps in `user_data`, so `with_data` swaps them as before.
-_LOGP_SRC = """\
-def cruxboard_logp(dim, x_, out_, logp_, user_data_):
-    if dim != {n_dim}:
-        return -1
-    try:
-        ud = carray(user_data_, ({n_words},), np.uint64)
-{unpack}
-        x = carray(x_, ({n_dim},))
-        out = carray(out_, ({n_dim},))
-        logp = carray(logp_, ())
-        logp_val, grad = inner(x{args})
-        logp[()] = logp_val
-        out[...] = grad
-        if not np.all(np.isfinite(out)):
-            return 3
-        if not np.isfinite(logp_val):
-            return 4
-    except Exception:
-        return 1
-    return 0
-"""
-
-_EXPAND_SRC = """\
-def cruxboard_expand(dim, expanded, x_, out_, user_data_):
-    if dim != {n_dim}:
-        return -1
-    if expanded != {n_expanded}:
-        return -1
-    try:
-        ud = carray(user_data_, ({n_words},), np.uint64)
-{unpack}
-        x = carray(x_, ({n_dim},))
-        out = carray(out_, ({n_expanded},))
-        (values,) = inner(x{args})
-        out[...] = values
-    except Exception:
-        return -2
-    return 0
-"""
-
-
-@dataclass(frozen=True)
-class _Slot:
-    """Where one shared array's pointer and shape sit in nutpie's `user_data` record."""
-
-    data_word: int
-    shape_words: tuple[int, ...]
-    dtype: str
-
-
-def _user_data_slots(user_data: np.ndarray, arrays: dict[str, np.ndarray]) -> dict[str, _Slot]:
-    """Word (uint64) offsets of each array's data pointer and shape in nutpie's packed record."""
-    shared, base = user_data.dtype.fields["shared"][:2]
-    data_t, data_off = shared.fields["data"][:2]
-    shape_t, shape_off = shared.fields["shape"][:2]
-    slots = {}
-    for key, array in arrays.items():
-        d_off = base + data_off + data_t.fields[key][1]
-        sub, s_off = shape_t.fields[key][:2]
-        s_off += base + shape_off
-        if d_off % 8 or s_off % 8 or sub.base.itemsize != 8 or data_t.fields[key][0].itemsize != 8:
-            raise ValueError("nutpie's user_data record is not made of 8-byte words")
-        shape_words = tuple(s_off // 8 + i for i in range(array.ndim))
-        slots[key] = _Slot(d_off // 8, shape_words, array.dtype.name)
-    return slots
-
-
-def _callback_source(
-    template: str, *, n_dim: int, n_expanded: int, n_words: int, slots: list[_Slot]
-) -> str:
-    """Python source of one C callback, unpacking `slots` (in the inner function's order)."""
-    lines, args = [], ""
-    for i, slot in enumerate(slots):
-        dims = "".join(f"int(ud[{w}]), " for w in slot.shape_words)
-        lines.append(
-            f"        s{i} = carray(as_pointer(ud[{slot.data_word}]), ({dims}), np.{slot.dtype})"
-        )
-        args += f", s{i}"
-    return template.format(
-        n_dim=n_dim,
-        n_expanded=n_expanded,
-        n_words=n_words,
-        unpack="\n".join(lines),
-        args=args,
-    )
-
-
-def _cache_key(src: str, inner_key: str) -> str:
-    """Key of a callback in PyTensor's numba cache: its source, the graph's key, versions."""
-    text = "\n".join([_CACHE_FORMAT, src, inner_key, nutpie.__version__, numba.__version__])
-    return "cruxboard-" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def _cfunc(src: str, name: str, sig, inner, *, cache: bool) -> tuple[object, bool]:
-    """Compile (or load from PyTensor's numba cache) one C callback around `inner`.
-
-    Returns the numba CFunc and whether it was loaded from the cache.
-    """
-    inner_key = CACHED_SRC_FUNCTIONS.get(getattr(inner, "py_func", None))
-    cache = cache and inner_key is not None
-    func = compile_numba_function_src(
-        src,
-        name,
-        global_env={
-            "__name__": __name__,  # numba rebuilds a cached function's environment from it
-            "np": np,
-            "carray": numba.carray,
-            "as_pointer": _nutpie_pymc.address_as_void_pointer,
-            "inner": inner,
-        },
-        cache_key=_cache_key(src, inner_key) if cache else None,
-    )
-    with warnings.catch_warnings():
-        # A graph numba cannot cache is still correct, only compiled again next time.
-        warnings.filterwarnings("ignore", "Cannot cache compiled function", numba.NumbaWarning)
-        try:
-            cfunc = numba.cfunc(sig, cache=cache)(func)
-        except Exception:
-            if not cache:
-                raise
-            # An entry that cannot be loaded (damaged, or written by other code under the
-            # same key): forget it and compile afresh, which writes a good one.
-            FunctionCache(func).flush()
-            cfunc = numba.cfunc(sig, cache=True)(func)
-    return cfunc, cfunc._cache_hits > 0
-
-
-def _compile(model: pm.Model, *, disk_cache: bool = True):
-    """Compile `model` for nutpie, as `nutpie.compile_pymc_model(model)` does.
-
-    With `disk_cache`, the C callbacks come from (and go to) PyTensor's numba cache.
-    """
-    if not disk_cache:
-        return nutpie.compile_pymc_model(model)
-    initial_point = make_initial_point_fn(
-        model=model,
-        jitter_rvs=set(model.free_RVs),
-        default_strategy="support_point",
-        return_transformed=True,
-    )
-    n_dim, n_expanded, logp_pt, expand_pt, initial_point_fn, shape_info, reparam = (
-        _nutpie_pymc._make_functions(
-            model,
-            mode="NUMBA",
-            compute_grad=True,
-            join_expanded=True,
-            pymc_initial_point_fn=_nutpie_pymc._wrap_with_lock(initial_point),
-        )
-    )
-    shared_vars = list(dict.fromkeys([*logp_pt.get_shared(), *expand_pt.get_shared()]))
-    names = [v.name for v in shared_vars]
-    if None in names or len(set(names)) != len(names):
-        return nutpie.compile_pymc_model(model)
-    shared_keys = dict(zip(shared_vars, names, strict=True))
-    shared_data = {}
-    for var, key in shared_keys.items():
-        shared_data[key] = np.array(var.get_value(), order="C", copy=True)
-        shared_data[key].flags.writeable = False
-    user_data = _nutpie_pymc.make_user_data(shared_keys, shared_data)
-    slots = _user_data_slots(user_data, shared_data)
-    n_words = user_data.dtype.itemsize // 8
-
-    callbacks = []
-    for template, name, sig, fn_pt in [
-        (_LOGP_SRC, "cruxboard_logp", _LOGP_SIG, logp_pt),
-        (_EXPAND_SRC, "cruxboard_expand", _EXPAND_SIG, expand_pt),
-    ]:
-        src = _callback_source(
-            template,
-            n_dim=n_dim,
-            n_expanded=n_expanded,
-            n_words=n_words,
-            slots=[slots[shared_keys[v]] for v in fn_pt.get_shared()],
-        )
-        callbacks.append(_cfunc(src, name, sig, fn_pt.vm.jit_fn, cache=True)[0])
-
-    dims, coords = _nutpie_pymc._prepare_dims_and_coords(model, shape_info, reparam)
-    return _nutpie_pymc.CompiledPyMCModel(
-        _n_dim=n_dim,
-        dims=dims,
-        _coords=coords,
-        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
-        compiled_logp_func=callbacks[0],
-        compiled_expand_func=callbacks[1],
-        initial_point_func=initial_point_fn,
-        shared_data=shared_data,
-        shared_var_keys=shared_keys,
-        user_data=user_data,
-        n_expanded=n_expanded,
-        shape_info=shape_info,
-        logp_func=logp_pt,
-        expand_func=expand_pt,
-        reparameterized_names=reparam,
-    )
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 @dataclass
@@ -275,8 +50,8 @@ class GroupSampler:
     defaults : Defaults
     disk_cache : bool, keyword-only
         Keep nutpie's compiled callbacks in PyTensor's on-disk numba cache, so that a new
-        process with the same model loads them instead of compiling (see the module's
-        docstring). False: compile with `nutpie.compile_pymc_model` every time.
+        process with the same model loads them instead of compiling (see
+        `model._nutpie_internals`). False: compile with `nutpie.compile_pymc_model` every time.
     """
 
     defaults: Defaults = field(default_factory=load_defaults)
@@ -293,7 +68,7 @@ class GroupSampler:
                 return self._compiled[key], 0.0
             start = time.perf_counter()
             model = build_model(data, defaults=self.defaults)
-            self._compiled[key] = _compile(model, disk_cache=self.disk_cache)
+            self._compiled[key] = compile_model(model, disk_cache=self.disk_cache)
             return self._compiled[key], time.perf_counter() - start
 
     def fit(
@@ -355,3 +130,25 @@ def fit(
     return sampler.fit(
         data, draws=draws, tune=tune, chains=chains, random_seed=random_seed, progress=progress
     )
+
+
+# The compile's helpers that tests/model/test_fit.py still imports from here; they live in
+# model._nutpie_internals now. Drop this (and `__getattr__`) once that test imports them
+# from there.
+_MOVED = {
+    "_LOGP_SIG",
+    "_LOGP_SRC",
+    "_Slot",
+    "_cache_key",
+    "_callback_source",
+    "_cfunc",
+    "_user_data_slots",
+}
+
+
+def __getattr__(name: str):
+    if name == "_compile":
+        return compile_model
+    if name in _MOVED:
+        return getattr(_nutpie_internals, name)
+    raise AttributeError(f"module 'model.fit' has no attribute {name!r}")
