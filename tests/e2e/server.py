@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CRUXBOARD_CHROMIUM") or "/usr/bin/chromium"
+"""The browser the tests drive: Debian's Chromium, or the one `CRUXBOARD_CHROMIUM` names."""
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
