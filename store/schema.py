@@ -1,4 +1,4 @@
-"""Tables, size limits and ordered schema migrations of the Cruxboard database."""
+"""Tables and ordered schema migrations of the Cruxboard database."""
 
 import datetime as dt
 from collections.abc import Callable
@@ -25,14 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from priors.errors import StoreError as StoreError
-
-# The limits live in priors.limits; re-exported here (redundant aliases) for the store's callers.
-from priors.limits import MAX_EVIDENCE_CHARS as MAX_EVIDENCE_CHARS
-from priors.limits import MAX_GROUP_NAME_CHARS as MAX_GROUP_NAME_CHARS
-from priors.limits import MAX_NAME_CHARS as MAX_DISPLAY_NAME_CHARS
-from priors.limits import MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES
-from priors.limits import MAX_ROUNDS as MAX_ROUNDS
+from priors.limits import MAX_GROUP_NAME_CHARS, MAX_NAME_CHARS
+from store.errors import SchemaError
 
 _ID_CHARS = 32
 _HASH_CHARS = 64  # sha256 hex digest
@@ -101,7 +95,7 @@ participants = Table(
     METADATA,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("group_id", String(_ID_CHARS), ForeignKey("groups.id"), nullable=False, index=True),
-    Column("display_name", String(MAX_DISPLAY_NAME_CHARS), nullable=False),
+    Column("display_name", String(MAX_NAME_CHARS), nullable=False),
     Column("edit_token_hash", String(_HASH_CHARS), nullable=False, unique=True),
     Column("created_at", _UTCDateTime, nullable=False),
     # Target of the revisions' composite key: a revision's group is its participant's group.
@@ -138,10 +132,6 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _create_
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 """Schema version this code writes."""
-
-
-class SchemaError(StoreError):
-    """The database holds a schema this code cannot use (newer, or not Cruxboard's)."""
 
 
 def migrate(conn: Connection) -> int:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import URL, insert
 
 import store as store_pkg
+from priors.errors import BadInputError, CruxboardError, ImportFileError, StoreError
 from store import (
     MAX_DISPLAY_NAME_CHARS,
     MAX_PAYLOAD_BYTES,
@@ -25,7 +26,7 @@ from store import (
     export_json,
     parse_export_json,
 )
-from store.db import _resolve_url
+from store.engine import resolve_url
 from store.schema import groups
 from tests.store.helpers import strip_ids
 
@@ -524,6 +525,47 @@ def test_import_rejects_non_dict(store):
         store.import_group([])
 
 
+def test_import_refusals_are_import_file_errors(store, good_export):
+    """A refused file is an ImportFileError: a CruxboardError and still a ValueError."""
+    broken = _broken(good_export, lambda d: d["revisions"][0].update(payload={"a": float("inf")}))
+    refusals = [
+        lambda: store.import_group(broken),
+        lambda: store.import_group(_broken(good_export, lambda d: d["group"].update(name=""))),
+        lambda: Store.check_export(broken),
+        lambda: parse_export_json(b"\xff"),
+        lambda: parse_export_json("[1]"),
+        lambda: parse_export_json("{"),
+    ]
+    for refuse in refusals:
+        with pytest.raises(ImportFileError, match="^import: ") as info:
+            refuse()
+        assert isinstance(info.value, CruxboardError) and isinstance(info.value, ValueError)
+
+
+def test_bad_values_are_bad_input_errors_and_database_problems_store_errors(store, tmp_path):
+    group, _ = store.create_group("g", evidence="")
+    participant, _ = store.add_participant(group.id, "Ada")
+    refusals = [
+        (lambda: store.create_group("g" * 201, evidence=""), "group name is 201 characters"),
+        (lambda: store.add_participant(group.id, "a\x00b"), "NUL character"),
+        (lambda: store.add_revision(participant.id, round=0, payload={}), "from 1 to 1000"),
+        (lambda: store.add_revision(participant.id, round=2, payload={}), "is not open"),
+        (lambda: store.add_revision(participant.id, round=1, payload=[]), "must be a dict"),
+        (lambda: store.add_revision(participant.id, round=1, payload={"n": 10**5000}), "JSON"),
+        (lambda: Store("sqlite://"), "in-memory"),
+    ]
+    for refuse, message in refusals:
+        with pytest.raises(BadInputError, match=message) as info:
+            refuse()
+        assert not isinstance(info.value, ImportFileError)
+    for missing in (lambda: store.open_next_round("nosuch"), lambda: store.export_group("x")):
+        with pytest.raises(StoreError, match="no group"):
+            missing()
+    (tmp_path / "junk.db").write_bytes(b"junk " * 1000)
+    with pytest.raises(StoreError, match="integrity check"):
+        Store(_sqlite_url(tmp_path / "junk.db"))
+
+
 # -- transactions, schema, concurrency ------------------------------------------------------
 
 
@@ -705,39 +747,31 @@ def test_in_memory_and_missing_folder_are_refused(tmp_path):
 # -- where the database is ----------------------------------------------------------------
 
 
-def test_default_is_cruxboard_db_in_current_folder(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("CRUXBOARD_DB", raising=False)
+def test_default_is_cruxboard_db_in_current_folder_whatever_the_environment(tmp_path, monkeypatch):
+    # The app reads DATABASE_URL / CRUXBOARD_DB (app_pages.settings); the store never does.
+    monkeypatch.setenv("DATABASE_URL", _sqlite_url(tmp_path / "env.db"))
+    monkeypatch.setenv("CRUXBOARD_DB", str(tmp_path / "file.db"))
     monkeypatch.chdir(tmp_path)
     with Store() as opened:
         assert opened.url == _sqlite_url(tmp_path / "cruxboard.db")
-    assert (tmp_path / "cruxboard.db").exists()
-
-
-def test_cruxboard_db_env_names_the_file(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("CRUXBOARD_DB", str(tmp_path / "elsewhere.db"))
-    with Store() as opened:
         opened.create_group("g", evidence="")
-    assert (tmp_path / "elsewhere.db").exists()
-
-
-def test_database_url_env_wins_over_cruxboard_db_and_explicit_url_wins_over_both(
-    tmp_path, monkeypatch
-):
-    monkeypatch.setenv("CRUXBOARD_DB", str(tmp_path / "file.db"))
-    monkeypatch.setenv("DATABASE_URL", _sqlite_url(tmp_path / "env.db"))
-    with Store() as opened:
-        assert opened.url.endswith("env.db")
+    assert (tmp_path / "cruxboard.db").exists()
     with Store(_sqlite_url(tmp_path / "explicit.db")) as opened:
         assert opened.url.endswith("explicit.db")
-    assert not (tmp_path / "file.db").exists()
+    assert not (tmp_path / "env.db").exists() and not (tmp_path / "file.db").exists()
+
+
+def test_no_store_module_reads_the_environment():
+    for path in Path(store_pkg.__file__).parent.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for reader in ("os.environ", "getenv", "from os import"):
+            assert reader not in source, f"{path.name} uses {reader}"
 
 
 def test_postgres_urls_use_psycopg_and_hide_passwords():
-    url = _resolve_url("postgresql://me:secret@db.example:5432/crux")
+    url = resolve_url("postgresql://me:secret@db.example:5432/crux")
     assert url.drivername == "postgresql+psycopg"
-    assert _resolve_url("postgres://me@db/crux").drivername == "postgresql+psycopg"
+    assert resolve_url("postgres://me@db/crux").drivername == "postgresql+psycopg"
     assert "secret" not in url.render_as_string(hide_password=True)
 
 
