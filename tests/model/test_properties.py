@@ -605,13 +605,52 @@ def test_very_large_files_are_refused_by_size(tmp_path):
         read_responses(big, evidence=EVIDENCE, defaults=DEFAULTS)
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".json"])
-def test_a_file_at_the_size_limit_is_read_and_refused_cleanly(tmp_path, suffix):
-    at_limit = tmp_path / f"limit{suffix}"
+def _padded_to(text: str, fmt: str, size: int) -> bytes:
+    """`text` (a CSV or JSON responses file) padded with spaces it ignores to `size` bytes.
+
+    JSON gets them after the list; CSV in front of its numbers (each cell stays under the
+    CSV field limit), never in a name or a rationale, whose characters count.
+    """
+    if fmt == "json":
+        data = text.encode()
+        return data + b" " * (size - len(data))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    numeric = [c for c, name in enumerate(rows[0]) if name not in ("participant", "rationale")]
+    cells = [(r, c) for r in range(1, len(rows)) for c in numeric]
+
+    def written() -> bytes:
+        out = io.StringIO(newline="")
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        return out.getvalue().encode()
+
+    spare = size - len(written())
+    for k, (r, c) in enumerate(cells):
+        rows[r][c] = " " * (spare // len(cells) + (k < spare % len(cells))) + rows[r][c]
+    return written()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_file_at_the_size_limit_is_read_and_one_byte_more_is_refused(tmp_path, examples, fmt):
+    at_limit = tmp_path / f"limit.{fmt}"
+    at_limit.write_bytes(_padded_to(examples[fmt], fmt, MAX_FILE_BYTES))
+    assert at_limit.stat().st_size == MAX_FILE_BYTES
+    # accepted: the same responses as the file without the padding
+    assert read_responses(at_limit, evidence=EVIDENCE, defaults=DEFAULTS) == examples["responses"]
+
+    over = tmp_path / f"over.{fmt}"
+    over.write_bytes(_padded_to(examples[fmt], fmt, MAX_FILE_BYTES + 1))
+    limit = f"{MAX_FILE_BYTES + 1:,} bytes; the limit is {MAX_FILE_BYTES:,}: split it"
+    with pytest.raises(ResponseError, match=re.escape(limit)):
+        read_responses(over, evidence=EVIDENCE, defaults=DEFAULTS)
+
+    # 50 MB of NUL bytes: read (not refused by size), then refused for what it holds
     with at_limit.open("wb") as f:
-        f.truncate(MAX_FILE_BYTES)  # 50 MB of NUL bytes: valid UTF-8, not valid content
-    with pytest.raises(ResponseError):
+        f.truncate(0)
+        f.truncate(MAX_FILE_BYTES)
+    content = {"csv": "not valid CSV (field larger than field limit", "json": "not valid JSON"}
+    with pytest.raises(ResponseError, match=re.escape(content[fmt])) as err:
         read_responses(at_limit, evidence=EVIDENCE, defaults=DEFAULTS)
+    assert "the limit is" not in str(err.value)
 
 
 # -- the command line ----------------------------------------------------------------------
