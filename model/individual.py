@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import stats
@@ -14,6 +15,8 @@ from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem, load_de
 REFERENCE = "A"
 COHERENCE_FACTOR = 3.0  # "disagree strongly": the two answers differ by 3x or more
 IMPLICATION_FACTOR = 1.5  # P(D) above P(scheming) by this much breaks "D implies scheming"
+HALF_STEP = 0.005  # the form takes whole percents: an answer may be off by half a step
+WARNING_PRODUCT = 0.1  # the warning sign: one low factor holds the product below this
 
 
 def counts_rates(item: CountsEvidence, defaults: Defaults) -> tuple[np.ndarray, np.ndarray]:
@@ -183,54 +186,182 @@ def scheming_product(response: Response) -> float | None:
     return float(np.prod(vals))
 
 
+YOU = "you"
+"""The default addressee of a note: the member reading their own answers ("Your ...")."""
+THIS_MEMBER = "this member"
+"""An addressee for a reader who is not the member and needs no name ("This member's ...")."""
+
+NoteKind = Literal["product_vs_direct", "product_below_d", "direct_below_d", "warning_sign"]
+
+
+def _pct(p: float) -> str:
+    """A probability in percent for a note ("10 %", "3.1 %", "0.51 %").
+
+    Whole percents as such, else one decimal; two significant digits below 1 %, never in
+    exponent notation.
+    """
+    x = 100.0 * p
+    if abs(x - round(x)) < 1e-9:
+        return f"{round(x)} %"
+    if x < 1:
+        return np.format_float_positional(x, precision=2, fractional=False, trim="-") + " %"
+    return f"{x:.1f} %"
+
+
+def _points(g: float) -> str:
+    """A difference of probabilities in percentage points ("6.9 points")."""
+    return _pct(abs(g)).removesuffix(" %") + (" point" if abs(100 * g - 1) < 1e-9 else " points")
+
+
+@dataclass(frozen=True)
+class CoherenceNote:
+    """One coherence note as a record: which number is out of line, against what, by how much.
+
+    Attributes
+    ----------
+    kind : str
+        ``"product_vs_direct"``: the factor product and the direct P(scheming) are 3x or more
+        apart; ``"product_below_d"`` / ``"direct_below_d"``: the factor product / the direct
+        P(scheming) is below the credence in D, which implies scheming; ``"warning_sign"``:
+        three factors at 50 % or above and one low factor holding the product below 10 %.
+    value : float
+        The number checked: the factor product (``direct_below_d``: the direct answer).
+    reference : float
+        What it is compared with: the direct P(scheming) (``product_vs_direct``), the
+        credence in D (``*_below_d``), or the 10 % the product stays under (``warning_sign``).
+    gap : float
+        ``reference - value`` as stated, in probability (0.069 is 6.9 percentage points);
+        negative only for a factor product above the direct answer.
+    factor : str or None
+        ``warning_sign`` only: the id of the low factor holding the product down.
+    factor_value : float or None
+        ``warning_sign`` only: that factor's probability.
+    """
+
+    kind: NoteKind
+    value: float
+    reference: float
+    gap: float
+    factor: str | None = None
+    factor_value: float | None = None
+
+    def text(self, addressee: str = YOU) -> str:
+        """The note in words, for `addressee`.
+
+        ``"you"`` (the default) speaks to the member ("Your factor product ..."); any other
+        text names the member in the third person: a display name gives "Ada's factor
+        product ...", `THIS_MEMBER` gives "This member's factor product ...".
+        """
+        if addressee == YOU:
+            first, poss = "Your", "your"
+        else:
+            poss = f"{addressee}'s"
+            first = poss[:1].upper() + poss[1:] if addressee == THIS_MEMBER else poss
+        v, ref = _pct(self.value), _pct(self.reference)
+        if self.kind == "product_vs_direct":
+            lo, hi = sorted((self.value, self.reference))
+            times = f"{hi / lo:.1f} times" if lo > 0 else "infinitely many times"
+            if self.gap >= 0:
+                apart = f"the direct answer is {times} the product, {_points(self.gap)} higher"
+            else:
+                apart = f"the product is {times} the direct answer, {_points(self.gap)} higher"
+            return (
+                f"{first} four factors multiply to {v}, but {poss} direct P(scheming) is {ref}: "
+                f"{apart}. Both estimate the same probability, so at least one of the two is "
+                "off: a factor, or the direct answer."
+            )
+        if self.kind == "direct_below_d":
+            return (
+                f"{first} direct P(scheming) is {v}, below {poss} credence in D of {ref} by "
+                f"{_points(self.gap)}. D (models already scheme) implies scheming, so "
+                "P(scheming) must be at least P(D): the direct answer is too low or D too high."
+            )
+        if self.kind == "product_below_d":
+            return (
+                f"{first} factor product is {v}, below {poss} credence in D of {ref} by "
+                f"{_points(self.gap)}. D (models already scheme) implies scheming, and "
+                "scheming needs all four factors at once; taken as independent, they make it "
+                "less likely than D. A factor is too low or D too high (unless the factors go "
+                "together so closely that all four at once is far likelier than their product)."
+            )
+        return (
+            f"Warning sign: three factors are at 50 % or above and only {self.factor} "
+            f"({_pct(self.factor_value)}) keeps {poss} factor product at {v}; if that one "
+            "factor moves, the product moves with it."
+        )
+
+
 @dataclass(frozen=True)
 class Coherence:
-    """Factor product beside the direct P(scheming) and the credence in D, with plain notes."""
+    """Factor product beside the direct P(scheming) and the credence in D, with notes.
+
+    Attributes
+    ----------
+    notes : tuple of str
+        The notes in words, addressed to the member ("Your ...").
+    records : tuple of CoherenceNote
+        The same notes as records, in the same order; ``note.text(name)`` words one for
+        another reader.
+    """
 
     product: float | None
     direct: float | None
     credence_d: float
     notes: tuple[str, ...]
+    records: tuple[CoherenceNote, ...] = ()
 
 
-def _ratio_note(a: float, b: float) -> bool:
-    lo, hi = min(a, b), max(a, b)
-    return hi > 0 and (lo == 0 or hi / lo >= COHERENCE_FACTOR)
+def _product_bounds(factors: Sequence[float]) -> tuple[float, float]:
+    """The factor product with every factor moved half a step down, and up (within [0, 1])."""
+    lo = float(np.prod([max(f - HALF_STEP, 0.0) for f in factors]))
+    hi = float(np.prod([min(f + HALF_STEP, 1.0) for f in factors]))
+    return lo, hi
 
 
 def coherence(response: Response) -> Coherence:
-    """Coherence checks on the scheming answers (SHELF-style feedback).
+    """Coherence checks on the scheming answers (SHELF-style feedback), as notes.
 
-    - product vs direct P(scheming): flagged when they differ by 3x or more;
-    - D (already scheming, covertly) implies scheming, so P(scheming) should be at
-      least P(D): flagged when the product or the direct answer is below P(D) by 1.5x or more;
-    - the warning sign: three factors at 0.5 or above while the fourth holds the product
-      below 0.1.
+    The form takes whole percents, so each answer may be up to half a step (`HALF_STEP`,
+    0.5 percentage point) from what the member meant. A note is made only when its
+    condition still holds after moving every input it uses by half a step in the direction
+    that favours coherence (towards each other):
+
+    - ``product_vs_direct``: the factor product and the direct P(scheming) are 3x
+      (`COHERENCE_FACTOR`) or more apart;
+    - ``product_below_d``, ``direct_below_d``: D (already scheming, covertly) implies
+      scheming, so P(scheming) should be at least P(D); noted when the credence in D is
+      1.5x (`IMPLICATION_FACTOR`) the factor product, or the direct answer, or more;
+    - ``warning_sign``: three factors at 50 % or above while the fourth holds the product
+      below 10 % (a pattern, not a gap between two answers: no allowance).
+
+    Each note says which number is out of line, against which, and by how much in
+    percentage points; `Coherence.records` holds them as `CoherenceNote` records that can be
+    worded for the member or for someone else.
     """
     product = scheming_product(response)
     direct = response.p_scheming
     d = response.scenarios["D"]
-    notes = []
-    if product is not None and direct is not None and _ratio_note(product, direct):
-        notes.append(
-            f"Your factors multiply to {product:.3g} but you gave P(scheming) = {direct:.3g} "
-            "directly: one of the two does not say what you believe."
-        )
-    for label, value in (("factor product", product), ("direct P(scheming)", direct)):
-        if value is not None and d > 0 and d >= IMPLICATION_FACTOR * value:
-            notes.append(
-                f"Your credence in D (models already scheme) is {d:.3g}, but your {label} is "
-                f"only {value:.3g}; D implies scheming, so P(scheming) should be at least P(D)."
-            )
     facs = [v for v in response.factors.values() if v is not None]
-    if product is not None and sum(v >= 0.5 for v in facs) >= 3 and product < 0.1:
+    records = []
+    if product is not None and direct is not None:
+        lo, hi = _product_bounds(facs)
+        if product <= direct:
+            apart = max(direct - HALF_STEP, 0.0) >= COHERENCE_FACTOR * hi
+        else:
+            apart = lo >= COHERENCE_FACTOR * min(direct + HALF_STEP, 1.0)
+        if apart:
+            records.append(CoherenceNote("product_vs_direct", product, direct, direct - product))
+    d_low = d - HALF_STEP
+    if product is not None and d_low >= IMPLICATION_FACTOR * _product_bounds(facs)[1]:
+        records.append(CoherenceNote("product_below_d", product, d, d - product))
+    if direct is not None and d_low >= IMPLICATION_FACTOR * min(direct + HALF_STEP, 1.0):
+        records.append(CoherenceNote("direct_below_d", direct, d, d - direct))
+    if product is not None and sum(v >= 0.5 for v in facs) >= 3 and product < WARNING_PRODUCT:
         low = min(response.factors, key=lambda k: response.factors[k])
-        notes.append(
-            f"Warning sign: three factors are at 0.5 or above and only {low} "
-            f"({response.factors[low]:.3g}) keeps the product at {product:.3g}; "
-            "if that one factor moves, the product moves with it."
-        )
-    return Coherence(product, direct, d, tuple(notes))
+        gap = WARNING_PRODUCT - product
+        low_value = response.factors[low]
+        records.append(CoherenceNote("warning_sign", product, WARNING_PRODUCT, gap, low, low_value))
+    return Coherence(product, direct, d, tuple(r.text() for r in records), tuple(records))
 
 
 def rising_factors_warning(previous: Response, current: Response) -> str | None:
@@ -241,7 +372,7 @@ def rising_factors_warning(previous: Response, current: Response) -> str | None:
     if len(risen) >= 3 and p0 is not None and p1 is not None and p1 <= COHERENCE_FACTOR / 2 * p0:
         return (
             f"Three factors rose ({', '.join(risen)}) while the product went only from "
-            f"{p0:.3g} to {p1:.3g}: the flat product hides a worrying trend."
+            f"{_pct(p0)} to {_pct(p1)}: the flat product hides a worrying trend."
         )
     return None
 

@@ -130,15 +130,18 @@ def test_scheming_product_and_coherence_notes(defaults):
     assert c.product == pytest.approx(0.036) and c.direct == 0.05 and c.notes == ()
 
     # the helper's default credence in D, 0.1, is above both answers: flagged twice
-    assert sum("D implies scheming" in n for n in coherence(resp(defaults)).notes) == 2
+    assert [n.kind for n in coherence(resp(defaults)).records] == [
+        "product_below_d",
+        "direct_below_d",
+    ]
 
     r = resp(defaults, scen=(0.4, 0.3, 0.28, 0.02), p_scheming=0.5)
-    assert any("multiply to 0.036" in n for n in coherence(r).notes)
+    assert any("multiply to 3.6 %" in n for n in coherence(r).notes)
 
     r = resp(defaults, scen=(0.2, 0.2, 0.2, 0.4), p_scheming=0.4)
     notes = coherence(r).notes
-    assert any("D implies scheming" in n and "factor product" in n for n in notes)
-    assert not any("direct P(scheming)" in n and "D implies" in n for n in notes)
+    assert any(n.startswith("Your factor product is 3.6 %, below") for n in notes)
+    assert not any(n.startswith("Your direct P(scheming)") for n in notes)
 
     warn = resp(
         defaults,
