@@ -10,6 +10,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# Up to the end of validation a command imports only NumPy, SciPy, pydantic and the light
+# modules (model.io, model.schema, priors), so a bad file is refused at once; the fit's
+# libraries (PyMC, nutpie, ArviZ, matplotlib) are imported inside `_aggregate`, after it
+# (tests/model/test_imports.py).
 from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from model.schema import ResponseError
 
