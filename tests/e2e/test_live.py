@@ -1,0 +1,70 @@
+"""Live, in Debian's Chromium: an open dashboard shows a new answer by itself, with no reload.
+
+Answers are written through the store while the page stays open, as the Elicit page's submit
+writes them. A mark set in the page's window shows it was never reloaded: the dashboard's own
+timed check (AppTest cannot run a fragment on a timer) saw the answer and refitted.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from model.example import EXAMPLE_EVIDENCE, example_responses
+from priors import parse_evidence
+from store import Store
+
+pytestmark = pytest.mark.e2e
+FIRST_VIEW = 120_000  # the first fit in the server may compile the model (about 60 s cold)
+LIVE_WAIT = 15_000  # a new answer: the check runs twice a second, then a refit of 200 draws
+QUIET = 3_000  # with Live off, six checks' worth of time in which nothing may change
+MEMBERS = 3
+
+
+def _answer(db, group_id: str, response) -> None:
+    with Store(f"sqlite:///{db}") as store:
+        participant, _ = store.add_participant(group_id, response.participant)
+        store.add_revision(participant.id, round=1, payload=response.to_dict())
+
+
+def _assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("window.__cruxboardNotReloaded") is True
+
+
+def test_the_live_dashboard_shows_a_new_answer_without_a_reload(app_server, browser: Browser):
+    # the browser, not pytest-playwright's `page`: that one needs pytest-base-url, whose
+    # session fixture pytest 9 deprecates (warnings are errors here)
+    base, db = app_server
+    responses = example_responses(n=MEMBERS + 2, seed=17, evidence=parse_evidence(EXAMPLE_EVIDENCE))
+    with Store(f"sqlite:///{db}") as store:
+        group, token = store.create_group("Live group", evidence=EXAMPLE_EVIDENCE)
+    for r in responses[:MEMBERS]:
+        _answer(db, group.id, r)
+
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{base}/dashboard?group={group.id}&token={token}")
+    fit_note = page.locator(".st-key-db_fit_note")
+    answered = page.get_by_test_id("stMetricValue").first
+    expect(fit_note).to_contain_text(f"Fitted to {MEMBERS} answers", timeout=FIRST_VIEW)
+    expect(answered).to_have_text(str(MEMBERS))
+    expect(page.locator(".st-key-db_live input")).to_be_checked()  # Live is on by default
+    page.evaluate("window.__cruxboardNotReloaded = true")  # gone if the page reloads
+
+    _answer(db, group.id, responses[MEMBERS])
+    expect(fit_note).to_contain_text(f"Fitted to {MEMBERS + 1} answers", timeout=LIVE_WAIT)
+    expect(answered).to_have_text(str(MEMBERS + 1))
+    _assert_not_reloaded(page)
+
+    # With Live off the page stays as it is; on again, it catches up.
+    page.locator(".st-key-db_live label").click()
+    expect(page.locator(".st-key-db_live input")).not_to_be_checked()
+    disabled = page.locator("[class*='st-key-db_dl_'] button[disabled]")
+    expect(disabled).to_have_count(0, timeout=LIVE_WAIT)  # the toggle's own rerun is over
+    _answer(db, group.id, responses[MEMBERS + 1])
+    page.wait_for_timeout(QUIET)
+    assert f"Fitted to {MEMBERS + 1} answers" in fit_note.inner_text()
+    assert answered.inner_text() == str(MEMBERS + 1)
+    page.locator(".st-key-db_live label").click()
+    expect(fit_note).to_contain_text(f"Fitted to {MEMBERS + 2} answers", timeout=LIVE_WAIT)
+    expect(answered).to_have_text(str(MEMBERS + 2))
+    _assert_not_reloaded(page)
