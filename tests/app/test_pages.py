@@ -505,7 +505,21 @@ def _upload(at: AppTest, content: bytes) -> AppTest:
 
 
 def test_whole_group_round_trip_through_the_pages(db):
+    import numpy as np
+
+    from app_pages import common
+    from model import update
+    from priors import load_defaults
     from store import export_json
+
+    def shown(at: AppTest) -> dict:
+        """Every number the dashboard shows: its metrics, the seed and every table."""
+        assert not at.exception and not at.error
+        return {
+            "metrics": [(m.label, m.value) for m in at.metric],
+            "seed": at.get_by_key("db_seed").markdown[0].value,
+            "tables": [d.value.to_dict("split") for d in at.dataframe],
+        }
 
     gid, token = _group(db)
     members = _seed_members(db, gid)
@@ -513,6 +527,7 @@ def test_whole_group_round_trip_through_the_pages(db):
     db.add_revision(ada.id, round=1, payload=dict(db.revisions(ada.id)[0].payload, rationale="v2"))
     at = _page("app_pages/dashboard.py", group=gid, token=token).run()
     assert "db_dl_group" in {b.key for b in at.download_button}
+    original = shown(at)
     exported = db.export_group(gid)  # what the button's callable returns, as JSON text
     text = export_json(exported)
 
@@ -541,9 +556,27 @@ def test_whole_group_round_trip_through_the_pages(db):
     new_ada = db.participant_for_token(new_gid, ada_link.rsplit("p=", 1)[1])
     assert new_ada is not None and new_ada.display_name == "Ada"
     assert "start_dl_member_links" in {b.key for b in at.download_button}
-    # and the imported group opens on the dashboard with the same numbers as the original
+    # every member's latest answer is the same: credences, factors, direct P(scheming),
+    # readings and rationale; so is each member's exact update by the evidence
+    evidence, defaults = parse_evidence(EXAMPLE_EVIDENCE), load_defaults()
+    before = common.round_data(db, db.get_group(gid), evidence, round=1)
+    after = common.round_data(db, db.get_group(new_gid), evidence, round=1)
+    assert [r.participant for r in after.responses] == ["Ada", "Bo", "Chidi"]
+    assert after.responses[0].rationale == "v2"  # Ada's second revision, not her first
+    for old, new in zip(before.responses, after.responses, strict=True):
+        assert new.to_dict() == old.to_dict()
+        old_update = update(old, evidence=evidence, defaults=defaults)
+        new_update = update(new, evidence=evidence, defaults=defaults)
+        assert np.array_equal(new_update.posterior, old_update.posterior)
+        assert np.array_equal(new_update.terms, old_update.terms)
+    assert after.key == before.key  # the fit's key (and seed) hashes the evidence and answers
+    # and the imported group opens on the dashboard with the same numbers as the original:
+    # the consensus, pools, factors, members (stated and updated credences) and cruxes
     at = _page("app_pages/dashboard.py", group=new_gid, token=new_token).run()
-    assert not at.exception and not at.error and at.metric[0].value == "3"
+    copy = shown(at)
+    assert copy["metrics"][0] == ("Answered in round 1", "3")
+    assert len(copy["tables"]) >= 6
+    assert copy == original
 
 
 @pytest.mark.parametrize(
