@@ -6,7 +6,6 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -16,10 +15,11 @@ from app_pages import settings
 from app_pages.exports import data_key, figure_bytes, seed_for, unique_names
 from app_pages.routes import PAGES, URL_PATHS  # noqa: F401  (pages link through common)
 from model import Analysis, GroupSampler, Response, analyse, validate_response
+from model.results import Stat
 from model.sampling import DEFAULT_TUNE
-from model.summary import summarize
 from priors import Defaults, EvidenceItem, load_defaults, parse_evidence
-from store import Group, Store, StoreError
+from priors.errors import CruxboardError
+from store import Group, Store
 
 MAX_IMAGE_PX = 1460  # st.image re-encodes anything wider (its maximum content width)
 
@@ -42,7 +42,7 @@ def get_store() -> Store:
     """The process's Store for the configured database; stops the page if it cannot open."""
     try:
         return _open_store(settings.database_url())
-    except (StoreError, ValueError) as exc:
+    except CruxboardError as exc:
         st.error("The database cannot be opened: " + md_escape(str(exc)))
         st.stop()
         raise  # unreachable: st.stop() raises
@@ -66,7 +66,7 @@ def group_evidence(group: Group) -> tuple[EvidenceItem, ...]:
     """The group's evidence items; stops the page with a message if the stored text is bad."""
     try:
         return parse_evidence(group.evidence, source="the group's evidence")
-    except ValueError as exc:
+    except CruxboardError as exc:
         st.error(md_escape(str(exc)))
         st.stop()
         raise
@@ -110,7 +110,7 @@ def _fitted(key: str, n_draws: int, _responses: tuple[Response, ...], _evidence:
     # A resource (not cache_data): the posterior is shared read-only, never pickled per rerun.
     # The key hashes the evidence text and every response, so new answers mean a new fit.
     evidence = parse_evidence(_evidence)
-    analysis = analyse(
+    return analyse(
         list(_responses),
         evidence=evidence,
         defaults=load_defaults(),
@@ -119,15 +119,14 @@ def _fitted(key: str, n_draws: int, _responses: tuple[Response, ...], _evidence:
         tune=DEFAULT_TUNE,
         random_seed=seed_for(key),
     )
-    return analysis, summarize(analysis)
 
 
-def fitted(data: RoundData) -> tuple[Analysis, dict[str, Any]]:
-    """The group model fitted to one round (cached by the data), with its summary.
+def fitted(data: RoundData) -> Analysis:
+    """The group model fitted to one round (cached by the data); its numbers in `.result`.
 
     Raises
     ------
-    ValueError
+    CruxboardError
         If the responses cannot be analysed (the message says why).
     """
     with st.spinner(
@@ -230,9 +229,14 @@ def probability(v: float | None) -> float | None:
 
 
 def show_percent(p: float | None, *, digits: int = 0) -> str:
-    """A probability for display ("–" for no answer; small values keep their digits)."""
+    """A probability for display ("–" for no answer; small values keep their digits).
+
+    Below 0.01 % it says "< 0.01 %": the exact value is in the exports.
+    """
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "–"
+    if 0 < p < 1e-4:
+        return "< 0.01 %"
     if 0 < p < 0.01:
         return f"{100 * p:.2g} %"
     return f"{100 * p:.{digits}f} %"
@@ -247,14 +251,14 @@ def show_log_odds(x: float) -> str:
     return f"{x:+.2f}"
 
 
-def show_stat(stat: Any, *, as_percent: bool = True) -> str:
-    """A summary {"mean", "hdi"} as "mean [lo – hi]"; text (an unknown spread) as given."""
-    if not isinstance(stat, Mapping):
-        return str(stat)
-    lo, hi = stat["hdi"]
+def show_stat(stat: Stat | None, *, as_percent: bool = True, reason: str | None = None) -> str:
+    """A posterior summary as "mean [lo – hi]"; an unknown one (None) as its reason."""
+    if stat is None:
+        return reason or "unknown"
+    lo, hi = stat.hdi
     if as_percent:
-        return f"{show_percent(stat['mean'])} [{show_percent(lo)} – {show_percent(hi)}]"
-    return f"{stat['mean']:.3g} [{lo:.3g} – {hi:.3g}]"
+        return f"{show_percent(stat.mean)} [{show_percent(lo)} – {show_percent(hi)}]"
+    return f"{stat.mean:.3g} [{lo:.3g} – {hi:.3g}]"
 
 
 def rescaled_percentages(values: Sequence[float]) -> list[int] | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -15,9 +14,10 @@ from app_pages import common, exports
 from model import Analysis
 from model import figures as figs
 from model.disagreement import pair_crux
-from model.report import RoundComparison, compare_rounds
-from model.summary import SCHEMING_LABELS
+from model.results import SCHEMING_LABELS, Result
+from model.rounds import RoundComparison, compare_rounds
 from priors import SCENARIO_IDS, Defaults, EvidenceItem
+from priors.errors import CruxboardError
 from store import Group, Store, export_json
 
 NOT_ALLOWED = (
@@ -94,7 +94,7 @@ def _open_round(group_id: str, token: str) -> None:
     if store.is_facilitator(group_id, token):  # checked again: a callback is a request too
         try:
             st.session_state[ROUND_OPENED] = store.open_next_round(group_id)
-        except ValueError as exc:  # the most rounds a group can have
+        except CruxboardError as exc:  # the most rounds a group can have
             st.session_state[ROUND_OPENED] = str(exc)
         st.session_state.pop("db_confirm_round", None)
 
@@ -132,35 +132,45 @@ def _figure(key: str, name: str, make: Callable[[], Figure], options: tuple = ()
     st.image(png, width="stretch", alt=FIGURE_ALT[name])
 
 
-def _consensus(key: str, summary: dict[str, Any], defaults: Defaults, analysis: Analysis) -> None:
+def _consensus(key: str, result: Result, defaults: Defaults, analysis: Analysis) -> None:
     st.header("What the group believes")
     names = [f"{s.id} · {s.name}" for s in defaults.scenarios]
     st.dataframe(
         pd.DataFrame(
             {
                 "consensus μ [94 % HDI]": [
-                    common.show_stat(summary["consensus_prior"][s]) for s in SCENARIO_IDS
+                    common.show_stat(result.consensus_prior[s]) for s in SCENARIO_IDS
                 ],
                 "after the evidence [94 % HDI]": [
-                    common.show_stat(summary["consensus_posterior"][s]) for s in SCENARIO_IDS
+                    common.show_stat(result.consensus_posterior[s]) for s in SCENARIO_IDS
                 ],
             },
             index=names,
         ),
         key="db_consensus_table",
     )
-    kappa = summary["agreement"]["kappa"]
+    agreement = result.agreement
     st.markdown(
         "Agreement κ (larger = more alike): "
-        + common.md_escape(common.show_stat(kappa, as_percent=False))
+        + common.md_escape(
+            common.show_stat(agreement.kappa, as_percent=False, reason=agreement.reason)
+        )
     )
-    _figure(key, "prior_vs_posterior", partial(figs.prior_vs_posterior, analysis))
-    _figure(key, "participants_vs_consensus", partial(figs.participants_vs_consensus, analysis))
+    _figure(
+        key,
+        "prior_vs_posterior",
+        partial(figs.prior_vs_posterior, analysis.result, analysis.defaults),
+    )
+    _figure(
+        key,
+        "participants_vs_consensus",
+        partial(figs.participants_vs_consensus, analysis.result, analysis.defaults),
+    )
 
 
-def _pools(key: str, summary: dict[str, Any], analysis: Analysis) -> None:
+def _pools(key: str, result: Result, analysis: Analysis) -> None:
     st.header("Pools side by side")
-    pools = summary["pools"]
+    pools = {"prior": result.pools.prior, "posterior": result.pools.posterior}
     table = {
         f"{k} ({when})": [common.show_percent(pools[when][k][s]) for s in SCENARIO_IDS]
         for when in ("prior", "posterior")
@@ -168,14 +178,18 @@ def _pools(key: str, summary: dict[str, Any], analysis: Analysis) -> None:
     }
     st.dataframe(pd.DataFrame(table, index=list(SCENARIO_IDS)), key="db_pools_table")
     st.caption("prior: pools of the stated credences; posterior: of each member's exact update.")
-    _figure(key, "pools", partial(figs.pools, analysis))
+    _figure(key, "pools", partial(figs.pools, analysis.result, analysis.defaults))
 
 
-def _scheming(key: str, summary: dict[str, Any], analysis: Analysis) -> None:
+def _scheming(key: str, result: Result, analysis: Analysis) -> None:
     st.header("Scheming and its factors")
     rows = {
-        f: [common.show_stat(v["consensus"]), common.show_stat(v["spread"], as_percent=False)]
-        for f, v in summary["factors"].items()
+        f: [
+            common.show_stat(v.consensus),
+            common.show_stat(v.spread, as_percent=False, reason=v.spread_reason),
+        ]
+        for f, v in result.factors.items()
+        if not v.direct
     }
     st.dataframe(
         pd.DataFrame.from_dict(
@@ -185,26 +199,30 @@ def _scheming(key: str, summary: dict[str, Any], analysis: Analysis) -> None:
     )
     st.dataframe(
         pd.DataFrame(
-            {"P(scheming) [94 % HDI]": [common.show_stat(v) for v in summary["scheming"].values()]},
-            index=[SCHEMING_LABELS.get(k, k) for k in summary["scheming"]],
+            {"P(scheming) [94 % HDI]": [common.show_stat(v) for _, v in result.scheming.items()]},
+            index=[SCHEMING_LABELS[k] for k, _ in result.scheming.items()],
         ),
         key="db_scheming_table",
     )
-    _figure(key, "factor_spread", partial(figs.factor_spread, analysis))
-    _figure(key, "scheming_coherence", partial(figs.scheming_coherence, analysis))
+    _figure(key, "factor_spread", partial(figs.factor_spread, analysis.result, analysis.defaults))
+    _figure(
+        key,
+        "scheming_coherence",
+        partial(figs.scheming_coherence, analysis.result, analysis.defaults),
+    )
 
 
-def _disagreement(summary: dict[str, Any]) -> None:
+def _disagreement(result: Result) -> None:
     st.header("Where the group disagrees most")
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "quantity": d["quantity"],
-                    "between-person SD [94 % HDI]": common.show_stat(d["spread"]),
-                    "answered": d["answered"],
+                    "quantity": d.quantity,
+                    "between-person SD [94 % HDI]": common.show_stat(d.spread, reason=d.reason),
+                    "answered": d.answered,
                 }
-                for d in summary["disagreement"]
+                for d in result.disagreement
             ]
         ),
         hide_index=True,
@@ -223,7 +241,12 @@ def _cruxes(key: str, analysis: Analysis) -> None:
         required=True,
     )
     versus = versus or "D"
-    _figure(key, "crux", partial(figs.crux, analysis, versus=versus), options=(versus,))
+    _figure(
+        key,
+        "crux",
+        partial(figs.crux, analysis.result, analysis.defaults, versus=versus),
+        options=(versus,),
+    )
     names = analysis.data.participants
     if len(names) >= 2:
         st.subheader("Two members compared")
@@ -243,11 +266,11 @@ def _cruxes(key: str, analysis: Analysis) -> None:
             "The first member's log-odds against A minus the second's, in nats, split exactly "
             "into the prior part and each evidence item's part; the rows add up to the gap."
         )
-    _figure(key, "undetected", partial(figs.undetected, analysis))
+    _figure(key, "undetected", partial(figs.undetected, analysis.result, analysis.defaults))
 
 
 @st.fragment
-def _trajectories(key: str, defaults: Defaults, summary: dict[str, Any]) -> None:
+def _trajectories(key: str, defaults: Defaults, result: Result) -> None:
     st.header("Trajectories, weighted by the group's posterior")
     left, right = st.columns(2)
     log = left.toggle(
@@ -262,7 +285,7 @@ def _trajectories(key: str, defaults: Defaults, summary: dict[str, Any]) -> None
         step=1.0,
         key="db_need_factor",
     )
-    weights = {s: summary["consensus_posterior"][s]["mean"] for s in SCENARIO_IDS}
+    weights = {s: result.consensus_posterior[s].mean for s in SCENARIO_IDS}
     yscale = "log" if log else "linear"
     _figure(
         key,
@@ -278,31 +301,31 @@ def _trajectories(key: str, defaults: Defaults, summary: dict[str, Any]) -> None
     )
 
 
-def _members(analysis: Analysis, summary: dict[str, Any]) -> None:
+def _members(analysis: Analysis, result: Result) -> None:
     st.header("Members")
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "member": p["id"],
-                    **{f"{s} stated": common.show_percent(p["prior"][s]) for s in SCENARIO_IDS},
-                    **{f"{s} after": common.show_percent(p["posterior"][s]) for s in SCENARIO_IDS},
-                    "factor product": common.show_percent(p["scheming_product"], digits=1),
-                    "direct P(scheming)": common.show_percent(p["p_scheming"], digits=1),
-                    "coherence notes": len(p["coherence_notes"]),
+                    "member": p.id,
+                    **{f"{s} stated": common.show_percent(p.prior[s]) for s in SCENARIO_IDS},
+                    **{f"{s} after": common.show_percent(p.posterior[s]) for s in SCENARIO_IDS},
+                    "factor product": common.show_percent(p.scheming_product, digits=1),
+                    "direct P(scheming)": common.show_percent(p.p_scheming, digits=1),
+                    "coherence notes": len(p.coherence.notes),
                 }
-                for p in summary["participants"]
+                for p in result.participants
             ]
         ),
         hide_index=True,
         key="db_members_table",
     )
     with st.expander("Rationales and coherence notes (plain text)"):
-        for r, p in zip(analysis.responses, summary["participants"], strict=True):
+        for r, p in zip(analysis.responses, result.participants, strict=True):
             st.text(r.participant)
             if r.rationale.strip():
                 st.text(r.rationale)
-            for note in p["coherence_notes"]:
+            for note in p.coherence.notes:
                 st.caption(common.md_escape(note))
             st.divider()
 
@@ -313,14 +336,16 @@ def _rounds(
     if len(rounds) < 2:
         return []
     st.header("Rounds compared")
-    summaries = {}
+    results = {}
     for r in rounds:
         data = common.round_data(store, group, evidence, round=r)
-        summaries[r] = common.fitted(data)[1]
+        results[r] = common.fitted(data).result
     table = {
-        f"round {r} (n = {summaries[r]['n_participants']})": [
-            *(common.show_stat(summaries[r]["consensus_prior"][s]) for s in SCENARIO_IDS),
-            common.show_stat(summaries[r]["agreement"]["kappa"], as_percent=False),
+        f"round {r} (n = {results[r].n_participants})": [
+            *(common.show_stat(results[r].consensus_prior[s]) for s in SCENARIO_IDS),
+            common.show_stat(
+                results[r].agreement.kappa, as_percent=False, reason=results[r].agreement.reason
+            ),
         ]
         for r in rounds
     }
@@ -329,7 +354,7 @@ def _rounds(
         key="db_rounds_table",
     )
     comparisons = [
-        compare_rounds(summaries[a], summaries[b], rounds=(a, b))
+        compare_rounds(results[a], results[b], rounds=(a, b))
         for a, b in zip(rounds, rounds[1:], strict=False)
     ]
     with st.container(key="db_rounds_verdict"):
@@ -346,7 +371,6 @@ def _exports(
     group: Group,
     data: common.RoundData,
     analysis: Analysis,
-    summary: dict[str, Any],
     comparisons: list[RoundComparison],
     live: bool,
 ) -> None:
@@ -366,7 +390,7 @@ def _exports(
 
     def report() -> str:
         return exports.report_html(
-            analysis, summary, title=title, rounds=comparisons, note=f"Reproduce: {command}"
+            analysis, title=title, rounds=comparisons, note=f"Reproduce: {command}"
         )
 
     files = [
@@ -382,7 +406,7 @@ def _exports(
         ("Evidence (TOML)", lambda: group.evidence, "evidence.toml", "toml", "evidence"),
         (
             "Summary (JSON)",
-            lambda: exports.summary_json(summary),
+            lambda: exports.summary_json(analysis.result),
             "summary.json",
             "json",
             "summary",
@@ -423,15 +447,15 @@ def _exports(
             )
 
 
-def _diagnostics(summary: dict[str, Any]) -> None:
-    d = summary["diagnostics"]
+def _diagnostics(result: Result) -> None:
+    d = result.diagnostics
     text = (
-        f"Fitted to {summary['n_participants']} answers. Sampler: max R-hat "
-        f"{d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, {d['divergences']} "
-        f"divergences ({d['chains']} chains × {d['draws']} draws, {d['seconds']:.1f} s)."
+        f"Fitted to {result.n_participants} answers. Sampler: max R-hat "
+        f"{d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}, {d.divergences} "
+        f"divergences ({d.chains} chains × {d.draws} draws, {d.seconds:.1f} s)."
     )
     with st.container(key="db_fit_note"):
-        if d["max_rhat"] > 1.01 or d["divergences"] > 0:
+        if d.max_rhat > 1.01 or d.divergences > 0:
             st.warning(text + " Treat the intervals with care.")
         else:
             st.caption(text)
@@ -490,20 +514,21 @@ def main() -> None:
     shown = st.selectbox("Round to show", rounds, key="db_round", format_func=str)
     data = common.round_data(store, group, evidence, round=shown)
     try:
-        analysis, summary = common.fitted(data)
-    except ValueError as exc:
+        analysis = common.fitted(data)
+    except CruxboardError as exc:
         st.error("The group cannot be analysed: " + common.md_escape(str(exc)))
         return
-    _diagnostics(summary)
-    _consensus(data.key, summary, defaults, analysis)
+    result = analysis.result
+    _diagnostics(result)
+    _consensus(data.key, result, defaults, analysis)
     comparisons = _rounds(store, group, evidence, rounds)
-    _pools(data.key, summary, analysis)
-    _disagreement(summary)
+    _pools(data.key, result, analysis)
+    _disagreement(result)
     _cruxes(data.key, analysis)
-    _scheming(data.key, summary, analysis)
-    _trajectories(data.key, defaults, summary)
-    _members(analysis, summary)
-    _exports(group, data, analysis, summary, comparisons, live)
+    _scheming(data.key, result, analysis)
+    _trajectories(data.key, defaults, result)
+    _members(analysis, result)
+    _exports(group, data, analysis, comparisons, live)
 
 
 main()

@@ -17,8 +17,9 @@ from model.individual import rising_factors_warning, undetected
 from model.pools import scenario_pools
 from model.schema import MAX_NAME_CHARS, reading_default
 from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem
+from priors.errors import CruxboardError
 from priors.limits import MAX_FORM_RATIONALE_CHARS
-from store import Group, Participant, StoreError
+from store import Group, Participant
 
 MIN_GROUP_VIEW = 3  # with two members, the group's pools would reveal the other's answers
 NOT_ALLOWED = (
@@ -157,7 +158,7 @@ def _submit(
     try:
         response = validate_response(_raw(name, evidence, defaults), evidence=evidence)
         update(response, evidence=evidence, defaults=defaults)  # refuses impossible evidence
-    except ValueError as exc:  # ResponseError included
+    except CruxboardError as exc:  # ResponseError, impossible evidence
         state[RESULT] = ("error", str(exc))
         return
     group = store.get_group(group_id)
@@ -170,7 +171,7 @@ def _submit(
             participant, token = store.add_participant(group_id, name)
             common.remember_token(common.EDIT_TOKENS, group_id, token)
         store.add_revision(participant.id, round=group.current_round, payload=response.to_dict())
-    except (ValueError, StoreError) as exc:
+    except CruxboardError as exc:
         state[RESULT] = ("error", f"Nothing was saved: {exc}")
         return
     state[FORM_FOR] = (group_id, participant.id)
@@ -335,7 +336,7 @@ def _feedback(
     try:
         response = validate_response(raw, evidence=evidence, defaults=defaults)
         upd = update(response, evidence=evidence, defaults=defaults)
-    except ValueError as exc:
+    except CruxboardError as exc:
         st.warning(common.md_escape(str(exc)))
         return
     with st.container(key="elicit_feedback"):
@@ -437,18 +438,19 @@ def _group_view(store: Any, group: Group, evidence: tuple[EvidenceItem, ...], me
         st.markdown(f"{data.n} member(s) have answered in round {group.current_round}.")
         if data.n >= MIN_GROUP_VIEW:
             try:
-                analysis, summary = common.fitted(data)
-            except ValueError as exc:
+                analysis = common.fitted(data)
+            except CruxboardError as exc:
                 st.error(common.md_escape(str(exc)))
                 return
             st.dataframe(
                 pd.DataFrame(
                     {
                         "group consensus": [
-                            common.show_stat(summary["consensus_prior"][s]) for s in SCENARIO_IDS
+                            common.show_stat(analysis.result.consensus_prior[s])
+                            for s in SCENARIO_IDS
                         ],
                         "after the evidence": [
-                            common.show_stat(summary["consensus_posterior"][s])
+                            common.show_stat(analysis.result.consensus_posterior[s])
                             for s in SCENARIO_IDS
                         ],
                     },

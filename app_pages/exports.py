@@ -17,9 +17,13 @@ from matplotlib.figure import Figure
 from model import Analysis, Response, ResponseError, validate_response
 from model.figures import FIGURES, PNG_DPI, SAVE_FORMATS
 from model.io import responses_to_csv, responses_to_json
-from model.report import RoundComparison, html_report
+from model.report import html_report
+from model.results import Result
+from model.rounds import RoundComparison
 from model.sampling import DEFAULT_DRAWS, DEFAULT_TUNE
+from model.summary import summary_text
 from priors import Defaults, parse_evidence
+from priors.errors import BadInputError, EvidenceError, ImportFileError
 from store import ImportedGroup, Store, parse_export_json
 
 MIME = {
@@ -108,21 +112,20 @@ def responses_json(analysis: Analysis) -> str:
     return responses_to_json(analysis.responses)
 
 
-def summary_json(summary: dict[str, Any]) -> str:
+def summary_json(result: Result) -> str:
     """The summary as written by the command line (summary.json)."""
-    return json.dumps(summary, indent=1)
+    return summary_text(result)
 
 
 def report_html(
     analysis: Analysis,
-    summary: dict[str, Any],
     *,
     title: str,
     rounds: Sequence[RoundComparison] = (),
     note: str = "",
 ) -> str:
     """The one-file HTML report (`model.report.html_report`)."""
-    return html_report(analysis, summary, title=title, rounds=rounds, note=note)
+    return html_report(analysis, title=title, rounds=rounds, note=note)
 
 
 def posterior_netcdf(analysis: Analysis) -> bytes:
@@ -151,14 +154,14 @@ def check_group_export(data: dict[str, Any], defaults: Defaults) -> None:
 
     Raises
     ------
-    ValueError
+    ImportFileError (a ValueError)
         Naming the part of the file that is wrong and how to fix it; nothing is written.
     """
     Store.check_export(data)  # the fields below exist and have their types from here on
     try:
         evidence = parse_evidence(data["group"]["evidence"], source="the file's evidence")
-    except ValueError as exc:
-        raise ValueError(f"import: {exc}") from None
+    except EvidenceError as exc:
+        raise ImportFileError(f"import: {exc}") from None
     names = {p["id"]: p["display_name"] for p in data["participants"]}
     for index, revision in enumerate(data["revisions"]):
         name = names[revision["participant_id"]]
@@ -166,7 +169,7 @@ def check_group_export(data: dict[str, Any], defaults: Defaults) -> None:
         try:
             validate_response(payload, evidence=evidence, defaults=defaults)
         except ResponseError as exc:
-            raise ValueError(
+            raise ImportFileError(
                 f"import: revisions[{index}] (member {name[:60]!r}, round {revision['round']}) "
                 f"is not a valid answer: {exc}"
             ) from None
@@ -183,7 +186,7 @@ def import_group_file(store: Store, raw: bytes, defaults: Defaults) -> ImportedG
 
     Raises
     ------
-    ValueError
+    ImportFileError (a ValueError)
         Naming the part of the file that is wrong, followed by `IMPORT_FIX`; nothing is
         written.
     """
@@ -191,11 +194,11 @@ def import_group_file(store: Store, raw: bytes, defaults: Defaults) -> ImportedG
         data = parse_export_json(raw)
         check_group_export(data, defaults)
         return store.import_group(data)
-    except ValueError as exc:
+    except BadInputError as exc:
         message = str(exc)
         if IMPORT_FIX not in message:
             message = f"{message.rstrip('.')}. {IMPORT_FIX}"
-        raise ValueError(message) from None
+        raise ImportFileError(message) from None
 
 
 def member_links_csv(rows: Sequence[tuple[str, str]]) -> str:

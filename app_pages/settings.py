@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sqlalchemy import URL
+
 from model.sampling import DEFAULT_DRAWS
 
 MIN_DRAWS = 10
@@ -21,7 +23,8 @@ def database_url() -> str:
     if url:
         return url
     path = Path(os.environ.get("CRUXBOARD_DB") or "cruxboard.db").expanduser().absolute()
-    return f"sqlite:///{path}"
+    # URL.create escapes what a file name may hold (a "?" would otherwise start a query)
+    return URL.create("sqlite", database=str(path)).render_as_string()
 
 
 def draws() -> int:

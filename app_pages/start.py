@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages import common, exports
 from model.example import EXAMPLE_EVIDENCE
 from priors import parse_evidence
+from priors.errors import CruxboardError
 from priors.limits import MAX_IMPORT_BYTES
 from store import MAX_GROUP_NAME_CHARS, ImportedGroup
 
@@ -21,14 +22,14 @@ def _create(name: str, evidence_text: str) -> None:
         return
     try:
         items = parse_evidence(evidence_text, source="evidence")
-    except ValueError as exc:
+    except CruxboardError as exc:
         st.error(
             "The evidence is not valid, so no group was created:  \n" + common.md_escape(str(exc))
         )
         return
     try:
         group, token = common.get_store().create_group(name, evidence=evidence_text)
-    except ValueError as exc:
+    except CruxboardError as exc:
         st.error(common.md_escape(str(exc)))
         return
     st.session_state[common.GROUP_KEY] = group.id
@@ -46,7 +47,7 @@ def _import(upload) -> None:
         imported = exports.import_group_file(
             common.get_store(), upload.getvalue(), common.defaults()
         )
-    except ValueError as exc:
+    except CruxboardError as exc:
         st.error("Nothing was imported.  \n" + common.md_escape(str(exc)))
         return
     group_id = imported.group.id

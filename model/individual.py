@@ -11,6 +11,7 @@ from scipy import stats
 
 from model.schema import Response, check_readings_complete, reading_default
 from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem, load_defaults
+from priors.errors import BadInputError
 
 REFERENCE = "A"
 COHERENCE_FACTOR = 3.0  # "disagree strongly": the two answers differ by 3x or more
@@ -95,7 +96,7 @@ def update_terms(log_prior: np.ndarray, log_lik: np.ndarray) -> tuple[np.ndarray
     log_post = log_prior + log_lik.sum(axis=-2)
     top = np.max(log_post, axis=-1, keepdims=True)
     if np.any(~np.isfinite(top)):
-        raise ValueError(
+        raise BadInputError(
             "the evidence is impossible under every scenario given a credence above 0 "
             "(each has a likelihood of 0); raise a reading above 0 for a scenario you hold possible"
         )

@@ -122,7 +122,11 @@ class Pools:
 
 @dataclass(frozen=True)
 class CoherenceView:
-    """A member's scheming answers side by side (the coherence check) and its notes."""
+    """A member's scheming answers side by side (the coherence check) and its notes.
+
+    `notes` name the member in the third person ("Ada's factor product ..."), for the
+    facilitator and the files; the member's own page words them to the member.
+    """
 
     product: float | None
     direct: float | None
@@ -397,7 +401,12 @@ def _participants(analysis: Analysis) -> tuple[Participant, ...]:
                 posterior=dict(zip(SCENARIO_IDS, u.posterior.tolist(), strict=True)),
                 scheming_product=scheming_product(r),
                 p_scheming=r.p_scheming,
-                coherence=CoherenceView(coh.product, coh.direct, coh.credence_d, coh.notes),
+                coherence=CoherenceView(
+                    coh.product,
+                    coh.direct,
+                    coh.credence_d,
+                    tuple(note.text(r.participant) for note in coh.records),
+                ),
                 undetected={
                     x.evidence_id: x.expected
                     for x in undetected(u, analysis.evidence, analysis.defaults)

@@ -7,6 +7,7 @@ is written as its reason.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from model.results import SCHEMING_LABELS, Result, Stat
 if TYPE_CHECKING:
     from model.analysis import Analysis
 
-__all__ = ["SCHEMING_LABELS", "summarize", "summary_json"]
+__all__ = ["SCHEMING_LABELS", "summarize", "summary_json", "summary_text"]
 
 
 def _num(x: float | None) -> float | str | None:
@@ -115,3 +116,8 @@ def summary_json(result: Result) -> dict[str, Any]:
 def summarize(analysis: Analysis) -> dict[str, Any]:
     """``summary_json(analysis.result)``: the summary of a fitted group."""
     return summary_json(analysis.result)
+
+
+def summary_text(result: Result) -> str:
+    """summary.json's text, as the command line writes it and the dashboard exports it."""
+    return json.dumps(summary_json(result), indent=1)

@@ -21,6 +21,7 @@ from model.example import EXAMPLE_EVIDENCE
 from model.figures import FIGURES
 from model.io import parse_responses
 from model.schema import validate_response
+from model.summary import summary_json
 from priors import parse_evidence
 from store import Store
 from tests.model.helpers import raw_response
@@ -425,8 +426,8 @@ def test_dashboard_shows_the_group_and_the_exports_work(db):
         parse_responses(exports.responses_json(analysis), fmt="json", evidence=analysis.evidence)
         == back
     )
-    assert json.loads(exports.summary_json(summary))["n_participants"] == 3
-    report = exports.report_html(analysis, summary, title="Reading group")
+    assert json.loads(exports.summary_json(analysis.result))["n_participants"] == 3
+    report = exports.report_html(analysis, title="Reading group")
     assert report.count('src="data:image/png;base64,') == len(FIGURES)
 
 
@@ -436,7 +437,8 @@ def _fitted_round_one(db, gid):
 
     group = db.get_group(gid)
     data = common.round_data(db, group, parse_evidence(group.evidence), round=1)
-    return data, *common._fitted(data.key, 100, tuple(data.responses), group.evidence)
+    analysis = common._fitted(data.key, 100, tuple(data.responses), group.evidence)
+    return data, analysis, summary_json(analysis.result)
 
 
 def test_command_line_reproduces_the_dashboard_numbers(db, tmp_path):

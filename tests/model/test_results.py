@@ -103,7 +103,8 @@ def _reference_summary(analysis, hdi):
                 "posterior": dict(zip(SCENARIO_IDS, u.posterior.tolist(), strict=True)),
                 "scheming_product": scheming_product(r),
                 "p_scheming": r.p_scheming,
-                "coherence_notes": list(coherence(r).notes),
+                # issue 10: notes in the files name the member (third person)
+                "coherence_notes": [n.text(r.participant) for n in coherence(r).records],
                 "undetected": {
                     x.evidence_id: x.expected
                     for x in undetected(u, analysis.evidence, analysis.defaults)
