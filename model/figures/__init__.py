@@ -1,0 +1,115 @@
+"""Figures: each a function from the group's result records to a matplotlib Figure.
+
+A figure draws what `model.results` holds (and the scenario curves of
+`model.trajectories`); it computes no statistic, samples nothing and never reads the fit.
+May import the standard library, NumPy, matplotlib, `model.results`, `model.trajectories`
+and priors/ (for names); never ArviZ, SciPy, PyMC, the fit or Streamlit. Only the
+object-oriented API is used (``Figure(...)``, never pyplot), so figures can be built in
+parallel threads of a web server.
+
+Each analysis figure is ``name(result, defaults, ...)``; `FIGURES` calls them all on an
+`Analysis`, and `save_all` writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from model.figures._style import MAX_ROWS, SCENARIO_COLOURS
+from model.figures.coherence import scheming_coherence
+from model.figures.credences import participants_vs_consensus, pools, prior_vs_posterior
+from model.figures.curves import scenario_sketch, trajectories
+from model.figures.detection import undetected
+from model.figures.factors import factor_spread
+from model.figures.gaps import crux
+from model.results import HDI_PROB
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from model.analysis import Analysis
+    from model.results import Result
+
+__all__ = [
+    "FIGURES",
+    "HDI_PROB",
+    "MAX_ROWS",
+    "PNG_DPI",
+    "SAVE_FORMATS",
+    "SCENARIO_COLOURS",
+    "consensus_weights",
+    "crux",
+    "factor_spread",
+    "participants_vs_consensus",
+    "pools",
+    "prior_vs_posterior",
+    "save_all",
+    "scenario_sketch",
+    "scheming_coherence",
+    "trajectories",
+    "undetected",
+]
+
+SAVE_FORMATS = ("png", "svg", "pdf")
+PNG_DPI = 150
+
+
+def consensus_weights(result: Result) -> dict[str, float]:
+    """The consensus posterior's means over A-D: the `weights` of `trajectories`."""
+    return {s: stat.mean for s, stat in result.consensus_posterior.items()}
+
+
+FIGURES: dict[str, Callable[[Analysis], Figure]] = {
+    "trajectories": lambda a: trajectories(a.defaults, weights=consensus_weights(a.result)),
+    "trajectories_log": lambda a: trajectories(
+        a.defaults, weights=consensus_weights(a.result), yscale="log"
+    ),
+    "participants_vs_consensus": lambda a: participants_vs_consensus(a.result, a.defaults),
+    "pools": lambda a: pools(a.result, a.defaults),
+    "factor_spread": lambda a: factor_spread(a.result, a.defaults),
+    "prior_vs_posterior": lambda a: prior_vs_posterior(a.result, a.defaults),
+    "crux": lambda a: crux(a.result, a.defaults),
+    "undetected": lambda a: undetected(a.result, a.defaults),
+    "scheming_coherence": lambda a: scheming_coherence(a.result, a.defaults),
+}
+"""Every analysis figure by file name, each called on an `Analysis`."""
+
+# Fixed metadata, so the same analysis exports byte-stable SVG and PDF files.
+_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}
+
+
+def save_all(
+    analysis: Analysis, out_dir: Path, *, formats: Sequence[str] = SAVE_FORMATS
+) -> list[Path]:
+    """Write every figure of `FIGURES` in each format to `out_dir`; return the paths.
+
+    Files are named ``<figure>.<format>``; PNG at 150 dpi. `out_dir` is created if needed.
+
+    Raises
+    ------
+    ValueError
+        For a format other than png, svg or pdf.
+    """
+    formats = tuple(formats)
+    bad = [f for f in formats if f not in SAVE_FORMATS]
+    if bad or not formats:
+        raise ValueError(
+            f"unknown format(s) {bad or 'none given'}; give some of {', '.join(SAVE_FORMATS)}"
+        )
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, make in FIGURES.items():
+        fig = make(analysis)
+        for fmt in formats:
+            path = out_dir / f"{name}.{fmt}"
+            fig.savefig(
+                path,
+                format=fmt,
+                dpi=PNG_DPI if fmt == "png" else "figure",
+                metadata=_METADATA[fmt],
+            )
+            paths.append(path)
+    return paths
