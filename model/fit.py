@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import nutpie
 
-from model import _nutpie_internals
 from model._nutpie_internals import compile_model
 from model.derived import add_derived
 from model.group import build_model, model_data
@@ -130,25 +129,3 @@ def fit(
     return sampler.fit(
         data, draws=draws, tune=tune, chains=chains, random_seed=random_seed, progress=progress
     )
-
-
-# The compile's helpers that tests/model/test_fit.py still imports from here; they live in
-# model._nutpie_internals now. Drop this (and `__getattr__`) once that test imports them
-# from there.
-_MOVED = {
-    "_LOGP_SIG",
-    "_LOGP_SRC",
-    "_Slot",
-    "_cache_key",
-    "_callback_source",
-    "_cfunc",
-    "_user_data_slots",
-}
-
-
-def __getattr__(name: str):
-    if name == "_compile":
-        return compile_model
-    if name in _MOVED:
-        return getattr(_nutpie_internals, name)
-    raise AttributeError(f"module 'model.fit' has no attribute {name!r}")

@@ -578,16 +578,8 @@ def test_save_all_writes_every_figure_in_every_format(analysis, tmp_path):
     assert "group posterior" in weighted.axes[0].get_title(loc="left")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeWarning,
-    reason="model/individual.py IndividualUpdate.posterior_log_odds sums +inf and -inf "
-    "without np.errstate, so build_result warns (an error under the test settings) for a "
-    "member with a stated 0 for A and a reading of 0 for D; the figures draw the NaN total "
-    "(test_crux_shows_undefined_parts_and_totals)",
-)
 def test_a_member_with_zeros_on_both_sides_can_be_analysed(defaults):
-    """Today the whole pipeline stops here, before any figure; save_all once covered it."""
+    """+inf (a stated 0 for A) meets -inf (a reading of 0 for D): undefined, not a warning."""
     from model.individual import update
 
     u = update(_yara(defaults, zero_reading=True), evidence=defaults.evidence, defaults=defaults)

@@ -14,19 +14,18 @@ import pytest
 from nutpie import compile_pymc as nutpie_pymc
 from pytensor.link.numba.cache import NumbaPyTensorCacheLocator, compile_numba_function_src
 
-from model.example import example_responses
-from model.fit import (
+from model._nutpie_internals import (
     _LOGP_SIG,
     _LOGP_SRC,
-    GroupSampler,
     _cache_key,
     _callback_source,
     _cfunc,
-    _compile,
     _Slot,
     _user_data_slots,
-    fit,
 )
+from model._nutpie_internals import compile_model as _compile
+from model.example import example_responses
+from model.fit import GroupSampler, fit
 from model.group import build_model, model_data
 from model.schema import to_group_data
 
