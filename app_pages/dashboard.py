@@ -149,6 +149,12 @@ def _consensus(key: str, result: Result, defaults: Defaults, analysis: Analysis)
         ),
         key="db_consensus_table",
     )
+    st.caption(
+        "The consensus μ is the mean of the Dirichlet the members' credences are modelled as "
+        "drawn from. It weighs members' log-credences, so it sits nearer the logarithmic pool "
+        "than the plain average (the linear pool): it is not the average; compare both under "
+        "'Pools side by side'."
+    )
     agreement = result.agreement
     st.markdown(
         "Agreement κ (larger = more alike): "
@@ -178,7 +184,8 @@ def _pools(key: str, result: Result, analysis: Analysis) -> None:
     }
     st.dataframe(pd.DataFrame(table, index=list(SCENARIO_IDS)), key="db_pools_table")
     st.caption("prior: pools of the stated credences; posterior: of each member's exact update.")
-    _figure(key, "pools", partial(figs.pools, analysis.result, analysis.defaults))
+    if result.fitted:
+        _figure(key, "pools", partial(figs.pools, analysis.result, analysis.defaults))
 
 
 def _scheming(key: str, result: Result, analysis: Analysis) -> None:
@@ -285,7 +292,7 @@ def _trajectories(key: str, defaults: Defaults, result: Result) -> None:
         step=1.0,
         key="db_need_factor",
     )
-    weights = {s: result.consensus_posterior[s].mean for s in SCENARIO_IDS}
+    weights = figs.consensus_weights(result)
     yscale = "log" if log else "linear"
     _figure(
         key,
@@ -411,14 +418,17 @@ def _exports(
             "json",
             "summary",
         ),
-        (
-            "Posterior (NetCDF)",
-            lambda: exports.posterior_netcdf(analysis),
-            "posterior.nc",
-            "nc",
-            "netcdf",
-        ),
     ]
+    if analysis.fit is not None:
+        files.append(
+            (
+                "Posterior (NetCDF)",
+                lambda: exports.posterior_netcdf(analysis),
+                "posterior.nc",
+                "nc",
+                "netcdf",
+            )
+        )
     cols = st.columns(3)
     for k, (label, make, name, kind, key) in enumerate(files):
         cols[k % 3].download_button(
@@ -447,8 +457,20 @@ def _exports(
             )
 
 
+def _too_few(result: Result) -> None:
+    with st.container(key="db_not_fitted"):
+        st.info(
+            f"{result.n_participants} member(s) have answered: the group model is fitted from "
+            "three members on (with fewer its consensus would mostly be its own prior). Below "
+            "are each member's own numbers and the classical pools; for one member every pool "
+            "is that member's answer."
+        )
+
+
 def _diagnostics(result: Result) -> None:
     d = result.diagnostics
+    if d is None:
+        return
     text = (
         f"Fitted to {result.n_participants} answers. Sampler: max R-hat "
         f"{d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}, {d.divergences} "
@@ -520,6 +542,13 @@ def main() -> None:
         return
     result = analysis.result
     _diagnostics(result)
+    if not result.fitted:
+        _too_few(result)
+        _pools(data.key, result, analysis)
+        _trajectories(data.key, defaults, result)
+        _members(analysis, result)
+        _exports(group, data, analysis, [], live)
+        return
     _consensus(data.key, result, defaults, analysis)
     comparisons = _rounds(store, group, evidence, rounds)
     _pools(data.key, result, analysis)

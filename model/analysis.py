@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.fit import FitResult, GroupSampler
 from model.individual import IndividualUpdate, update
 from model.pools import binary_pools, scenario_pools
 from model.results import Result, build_result
@@ -16,20 +16,31 @@ from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from model.schema import GroupData, Response, to_group_data
 from priors import Defaults, EvidenceItem, load_defaults
 
+if TYPE_CHECKING:
+    from model.fit import FitResult, GroupSampler
+
+MIN_GROUP_FIT = 3
+"""Fewest members the group model is fitted to. With one or two the "consensus" would be
+mostly the hyperprior (and the sampler diverges): their own numbers and the pools are shown."""
+
+NOT_FITTED = f"not fitted: fewer than {MIN_GROUP_FIT} members"
+"""`Result.group_model` when the group is too small to fit."""
+
 
 @dataclass(frozen=True)
 class Analysis:
     """Everything the summaries, figures and pages need about one group.
 
     `result` holds every reported number as typed records (`model.results`), computed once;
-    `seed` is the seed of the fit and of every predictive draw made from it.
+    `seed` is the seed of the fit and of every predictive draw made from it. `fit` is None
+    when the group has fewer than `MIN_GROUP_FIT` members (the model is not fitted).
     """
 
     responses: list[Response]
     data: GroupData
     defaults: Defaults
     updates: list[IndividualUpdate]
-    fit: FitResult
+    fit: FitResult | None
     seed: int
 
     @cached_property
@@ -75,18 +86,24 @@ def analyse(
 ) -> Analysis:
     """Update every participant exactly, fit the group model and compute the results.
 
-    Without `random_seed` a fresh one is drawn and kept in `Analysis.seed`.
+    Without `random_seed` a fresh one is drawn and kept in `Analysis.seed`. Below
+    `MIN_GROUP_FIT` members the group model is not fitted (nothing imports PyMC then).
     """
     defaults = defaults or load_defaults()
     responses = list(responses)
     data = to_group_data(responses, evidence=evidence, defaults=defaults)
     updates = [update(r, evidence=evidence, defaults=defaults) for r in responses]
-    sampler = sampler or GroupSampler(defaults=defaults)
     if random_seed is None:
         random_seed = int(np.random.default_rng().integers(2**31))
-    fitted = sampler.fit(
-        data, draws=draws, tune=tune, chains=chains, random_seed=random_seed, progress=progress
-    )
+    fitted = None
+    if data.n >= MIN_GROUP_FIT:
+        if sampler is None:
+            from model.fit import GroupSampler
+
+            sampler = GroupSampler(defaults=defaults)
+        fitted = sampler.fit(
+            data, draws=draws, tune=tune, chains=chains, random_seed=random_seed, progress=progress
+        )
     analysis = Analysis(responses, data, defaults, updates, fitted, random_seed)
     analysis.result  # noqa: B018  (computed now, so a fit and its numbers come together)
     return analysis

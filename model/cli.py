@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -75,7 +74,7 @@ def _aggregate(args: argparse.Namespace) -> int:
     )
     from model.analysis import analyse
     from model.figures import save_all
-    from model.summary import summarize
+    from model.summary import summary_text
 
     start = time.perf_counter()
     analysis = analyse(
@@ -88,25 +87,38 @@ def _aggregate(args: argparse.Namespace) -> int:
         random_seed=args.seed,
         progress=sys.stderr.isatty(),
     )
-    print(
-        f"sampled in {analysis.fit.seconds:.1f} s; writing summary and figures...", file=sys.stderr
-    )
-    summary = summarize(analysis)
+    result = analysis.result
+    if analysis.fit is None:
+        print(
+            f"the group model is {result.group_model}; writing the members' numbers, the "
+            "pools and figures...",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"sampled in {analysis.fit.seconds:.1f} s; writing summary and figures...",
+            file=sys.stderr,
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as tmp:
         tmp_dir = Path(tmp)
-        (tmp_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
-        analysis.fit.idata.to_netcdf(tmp_dir / "posterior.nc", engine="h5netcdf")
+        (tmp_dir / "summary.json").write_text(summary_text(result), encoding="utf-8")
+        if analysis.fit is not None:
+            analysis.fit.idata.to_netcdf(tmp_dir / "posterior.nc", engine="h5netcdf")
         save_all(analysis, tmp_dir)
         out.mkdir(exist_ok=True)
         for f in sorted(tmp_dir.iterdir()):
             shutil.move(str(f), out / f.name)
-    d = summary["diagnostics"]
+    d = result.diagnostics
+    checks = (
+        "no posterior: the group model was not fitted"
+        if d is None
+        else f"max R-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}, "
+        f"{d.divergences} divergences"
+    )
     print(
-        f"wrote {out}/summary.json, posterior.nc and figures "
-        f"in {time.perf_counter() - start:.1f} s "
-        f"(max R-hat {d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
-        f"{d['divergences']} divergences)",
+        f"wrote {out}/summary.json, {'posterior.nc, ' if d else ''}figures "
+        f"in {time.perf_counter() - start:.1f} s ({checks})",
         file=sys.stderr,
     )
     return 0

@@ -155,7 +155,27 @@ def _rounds_html(comparison: RoundComparison) -> str:
 # --- the report ----------------------------------------------------------------------------
 
 
+def _pools_only_html(result: Result) -> str:
+    pools = result.pools
+    header = [
+        "scenario",
+        *(f"{k} pool (stated)" for k in pools.prior),
+        *(f"{k} pool (posteriors)" for k in pools.posterior),
+    ]
+    rows = [
+        [
+            s,
+            *(_pct(v[s]) for v in pools.prior.values()),
+            *(_pct(v[s]) for v in pools.posterior.values()),
+        ]
+        for s in result.scenarios
+    ]
+    return "<h2>Pools</h2>" + _table(header, rows)
+
+
 def _consensus_html(result: Result) -> str:
+    if not result.fitted:
+        return _pools_only_html(result)
     pools = result.pools
     header = [
         "scenario",
@@ -194,6 +214,8 @@ def _consensus_html(result: Result) -> str:
 
 
 def _scheming_html(result: Result) -> str:
+    if not result.fitted:
+        return ""
     frows = [
         [
             f,
@@ -222,6 +244,8 @@ def _scheming_html(result: Result) -> str:
 
 
 def _disagreement_html(result: Result) -> str:
+    if not result.fitted:
+        return ""
     rows = [
         [d.quantity, _stat(d.spread, reason=d.reason or ""), str(d.answered)]
         for d in result.disagreement
@@ -303,6 +327,12 @@ def _evidence_html(analysis: Analysis) -> str:
 
 def _diagnostics_html(result: Result) -> str:
     d = result.diagnostics
+    if d is None:
+        text = (
+            f"The group model is {result.group_model}: below three members its consensus "
+            "would mostly be its prior. Each member's own numbers and the pools are shown."
+        )
+        return f'<p class="note">{_e(text)}</p>'
     text = (
         f"Sampler diagnostics: max R-hat {d.max_rhat:.3f}, min bulk ESS "
         f"{d.min_ess_bulk:.0f}, {d.divergences} divergences, {d.chains} chains × "

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 HDI_PROB = 0.94
 """Probability mass of every interval the results report."""
 
+FITTED = "fitted"
+"""`Result.group_model` when the group model was fitted."""
+
 FEWER_THAN_TWO = "unknown: fewer than two answers"
 """Why a spread (or the agreement) is unknown."""
 
@@ -257,25 +260,36 @@ class Credences:
 
 @dataclass(frozen=True)
 class Result:
-    """Everything the group's pages, figures, report and summary.json show."""
+    """Everything the group's pages, figures, report and summary.json show.
+
+    `group_model` is "fitted", or why the group model was not fitted (fewer than three
+    members); then every field the model gives is None and the members' own numbers and
+    the pools stand alone. `fitted` says which.
+    """
 
     n_participants: int
     scenarios: tuple[str, ...]
     evidence: tuple[dict, ...]
-    consensus_prior: Mapping[str, Stat]
-    new_member_credence: Mapping[str, Stat]
+    group_model: str
+    consensus_prior: Mapping[str, Stat] | None
+    new_member_credence: Mapping[str, Stat] | None
     agreement: Agreement
-    consensus_posterior: Mapping[str, Stat]
-    consensus_log_odds: Mapping[str, Mapping[str, Stat]]
-    factors: Mapping[str, Factor]
-    scheming: Scheming
-    mu_d: Stat
+    consensus_posterior: Mapping[str, Stat] | None
+    consensus_log_odds: Mapping[str, Mapping[str, Stat]] | None
+    factors: Mapping[str, Factor] | None
+    scheming: Scheming | None
+    mu_d: Stat | None
     pools: Pools
     participants: tuple[Participant, ...]
-    disagreement: tuple[Disagreement, ...]
-    cruxes: Mapping[str, Crux]
+    disagreement: tuple[Disagreement, ...] | None
+    cruxes: Mapping[str, Crux] | None
     undetected: Mapping[str, Undetected] | None
-    diagnostics: Diagnostics
+    diagnostics: Diagnostics | None
+
+    @property
+    def fitted(self) -> bool:
+        """True when the group model was fitted (three members or more)."""
+        return self.group_model == FITTED
 
     def participant(self, name: str) -> Participant:
         """The member called `name`."""
@@ -462,8 +476,41 @@ def _pool_table(pools: Mapping[str, np.ndarray], keys: list[str]) -> dict[str, d
     return {k: dict(zip(keys, map(float, v), strict=True)) for k, v in pools.items()}
 
 
+def _unfitted(analysis: Analysis) -> Result:
+    from model.analysis import NOT_FITTED
+
+    defaults = analysis.defaults
+    fnames = [*defaults.factor_ids, defaults.direct.id]
+    return Result(
+        n_participants=analysis.data.n,
+        scenarios=tuple(SCENARIO_IDS),
+        evidence=tuple(e.model_dump() for e in analysis.evidence),
+        group_model=NOT_FITTED,
+        consensus_prior=None,
+        new_member_credence=None,
+        agreement=Agreement(None, NOT_FITTED),
+        consensus_posterior=None,
+        consensus_log_odds=None,
+        factors=None,
+        scheming=None,
+        mu_d=None,
+        pools=Pools(
+            prior=_pool_table(analysis.prior_pools(), list(SCENARIO_IDS)),
+            posterior=_pool_table(analysis.posterior_pools(), list(SCENARIO_IDS)),
+            factors=_pool_table(analysis.factor_pools(), fnames),
+        ),
+        participants=_participants(analysis),
+        disagreement=None,
+        cruxes=None,
+        undetected=None,
+        diagnostics=None,
+    )
+
+
 def build_result(analysis: Analysis) -> Result:
-    """Compute every reported number of a fitted group once (see `Result`)."""
+    """Compute every reported number of a group once (see `Result`)."""
+    if analysis.fit is None:
+        return _unfitted(analysis)
     post = analysis.fit.idata["posterior"]
     data = analysis.data
     n = data.n
@@ -501,6 +548,7 @@ def build_result(analysis: Analysis) -> Result:
         n_participants=n,
         scenarios=tuple(SCENARIO_IDS),
         evidence=tuple(e.model_dump() for e in analysis.evidence),
+        group_model=FITTED,
         consensus_prior=per_scenario("mu"),
         new_member_credence={s: Stat.of(new_credences[:, k]) for k, s in enumerate(SCENARIO_IDS)},
         agreement=Agreement(Stat.of(post["kappa"].values))

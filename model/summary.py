@@ -7,6 +7,7 @@ is written as its reason.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -44,19 +45,32 @@ def _table(values: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, Any
     return {k: {q: _num(v) for q, v in row.items()} for k, row in values.items()}
 
 
+def _stats(stats: Mapping[str, Stat] | None) -> dict[str, Any] | None:
+    return None if stats is None else {k: _stat(v) for k, v in stats.items()}
+
+
 def summary_json(result: Result) -> dict[str, Any]:
-    """The summary documented in the README (means are posterior means, hdi the 94 % HDI)."""
+    """The summary documented in the README (means are posterior means, hdi the 94 % HDI).
+
+    When the group model was not fitted (`group_model` says why) its fields are null.
+    """
+    fitted = result.fitted
     out: dict[str, Any] = {
         "n_participants": result.n_participants,
         "scenarios": list(result.scenarios),
         "evidence": [dict(e) for e in result.evidence],
-        "consensus_prior": {s: _stat(v) for s, v in result.consensus_prior.items()},
-        "agreement": {"kappa": _stat_or_reason(result.agreement.kappa, result.agreement.reason)},
-        "consensus_posterior": {s: _stat(v) for s, v in result.consensus_posterior.items()},
+        "group_model": result.group_model,
+        "consensus_prior": _stats(result.consensus_prior),
+        "agreement": {"kappa": _stat_or_reason(result.agreement.kappa, result.agreement.reason)}
+        if fitted
+        else None,
+        "consensus_posterior": _stats(result.consensus_posterior),
         "consensus_log_odds": {
             s: {t: _stat(v) for t, v in terms.items()}
             for s, terms in result.consensus_log_odds.items()
-        },
+        }
+        if result.consensus_log_odds is not None
+        else None,
         "factors": {
             f: {
                 "consensus": _stat(v.consensus),
@@ -65,8 +79,12 @@ def summary_json(result: Result) -> dict[str, Any]:
             }
             for f, v in result.factors.items()
             if not v.direct
-        },
-        "scheming": {k: _stat(v) for k, v in result.scheming.items()},
+        }
+        if result.factors is not None
+        else None,
+        "scheming": {k: _stat(v) for k, v in result.scheming.items()}
+        if result.scheming is not None
+        else None,
         "pools": {
             "prior": _table(result.pools.prior),
             "posterior": _table(result.pools.posterior),
@@ -92,15 +110,12 @@ def summary_json(result: Result) -> dict[str, Any]:
                 "answered": d.answered,
             }
             for d in result.disagreement
-        ],
-        "diagnostics": {
-            "max_rhat": result.diagnostics.max_rhat,
-            "min_ess_bulk": result.diagnostics.min_ess_bulk,
-            "divergences": result.diagnostics.divergences,
-            "chains": result.diagnostics.chains,
-            "draws": result.diagnostics.draws,
-            "seconds": result.diagnostics.seconds,
-        },
+        ]
+        if result.disagreement is not None
+        else None,
+        "diagnostics": dataclasses.asdict(result.diagnostics)
+        if result.diagnostics is not None
+        else None,
     }
     if result.undetected is not None:
         out["undetected"] = {

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from model.figures._style import MAX_ROWS, SCENARIO_COLOURS
+from model.figures._style import MAX_ROWS, SCENARIO_COLOURS, figure, no_data, titles
 from model.figures.coherence import scheming_coherence
 from model.figures.credences import participants_vs_consensus, pools, prior_vs_posterior
 from model.figures.curves import scenario_sketch, trajectories
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from model.analysis import Analysis
     from model.results import Result
+    from priors import Defaults
 
 __all__ = [
     "FIGURES",
@@ -56,9 +57,35 @@ SAVE_FORMATS = ("png", "svg", "pdf")
 PNG_DPI = 150
 
 
-def consensus_weights(result: Result) -> dict[str, float]:
-    """The consensus posterior's means over A-D: the `weights` of `trajectories`."""
+def consensus_weights(result: Result) -> dict[str, float] | None:
+    """The consensus posterior's means over A-D: the `weights` of `trajectories`.
+
+    None when the group model was not fitted.
+    """
+    if result.consensus_posterior is None:
+        return None
     return {s: stat.mean for s, stat in result.consensus_posterior.items()}
+
+
+def not_fitted(result: Result, title: str) -> Figure:
+    """In place of a figure of the group model: why the model was not fitted."""
+    fig, body = figure(8, 2.6)
+    titles(fig, title)
+    return no_data(
+        fig,
+        body,
+        f"The group model is {result.group_model}: each member's own numbers and the pools "
+        "are shown instead.",
+    )
+
+
+def _fitted_only(draw: Callable[[Result, Defaults], Figure], title: str):
+    def make(a: Analysis) -> Figure:
+        if not a.result.fitted:
+            return not_fitted(a.result, title)
+        return draw(a.result, a.defaults)
+
+    return make
 
 
 FIGURES: dict[str, Callable[[Analysis], Figure]] = {
@@ -66,13 +93,15 @@ FIGURES: dict[str, Callable[[Analysis], Figure]] = {
     "trajectories_log": lambda a: trajectories(
         a.defaults, weights=consensus_weights(a.result), yscale="log"
     ),
-    "participants_vs_consensus": lambda a: participants_vs_consensus(a.result, a.defaults),
-    "pools": lambda a: pools(a.result, a.defaults),
-    "factor_spread": lambda a: factor_spread(a.result, a.defaults),
-    "prior_vs_posterior": lambda a: prior_vs_posterior(a.result, a.defaults),
-    "crux": lambda a: crux(a.result, a.defaults),
-    "undetected": lambda a: undetected(a.result, a.defaults),
-    "scheming_coherence": lambda a: scheming_coherence(a.result, a.defaults),
+    "participants_vs_consensus": _fitted_only(
+        participants_vs_consensus, "Members' credences and the group consensus"
+    ),
+    "pools": _fitted_only(pools, "Pooling the group: classical pools and the model"),
+    "factor_spread": _fitted_only(factor_spread, "Factors of scheming"),
+    "prior_vs_posterior": _fitted_only(prior_vs_posterior, "What the evidence does"),
+    "crux": _fitted_only(crux, "Where members part from the consensus"),
+    "undetected": _fitted_only(undetected, "Undetected misalignment"),
+    "scheming_coherence": _fitted_only(scheming_coherence, "Do the scheming answers cohere?"),
 }
 """Every analysis figure by file name, each called on an `Analysis`."""
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.results import (
+    FITTED,
     Agreement,
     CoherenceView,
     Crux,
@@ -195,6 +196,7 @@ def hand_made_result(defaults: Defaults, members: tuple[Member, ...] = MEMBERS) 
         n_participants=len(members),
         scenarios=tuple(SCENARIO_IDS),
         evidence=EVIDENCE,
+        group_model=FITTED,
         consensus_prior=CONSENSUS_PRIOR,
         new_member_credence=NEW_MEMBER_CREDENCE,
         agreement=Agreement(stat(6.0, 2.0, 11.0)),

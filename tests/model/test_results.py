@@ -128,6 +128,7 @@ def _reference_summary(analysis, hdi):
         "n_participants": n,
         "scenarios": list(SCENARIO_IDS),
         "evidence": [e.model_dump() for e in analysis.evidence],
+        "group_model": "fitted",  # added with the rule that fewer than three are not fitted
         "consensus_prior": {s: stat(post["mu"].values[..., k]) for k, s in enumerate(SCENARIO_IDS)},
         "agreement": {"kappa": stat(post["kappa"].values) if n >= 2 else unknown},
         "consensus_posterior": {
@@ -253,31 +254,108 @@ def test_cruxes_are_member_terms_minus_the_consensus_terms(analysis):
                 assert got == want or (np.isnan(got) and np.isnan(want))
 
 
+_EVIDENCE = (
+    '[[evidence]]\nid = "seen"\nkind = "likelihood"\ntext = "x"\n'
+    "default_likelihood = {A = 0.5, B = 0.5, C = 0.5, D = 0.5}\n"
+)
+
+
 def test_records_hold_floats_and_reasons_never_text_for_numbers(sampler, defaults):
-    """One member with a stated 0 for D: infinite log-odds are floats; spreads None + reason."""
+    """A stated 0 for D gives a float -inf; a factor one member answered has no spread."""
     from model.schema import validate_response
 
-    evidence = parse_evidence(
-        '[[evidence]]\nid = "seen"\nkind = "likelihood"\ntext = "x"\n'
-        "default_likelihood = {A = 0.5, B = 0.5, C = 0.5, D = 0.5}\n"
-    )
-    one = [
-        validate_response(
-            raw_response("Ada", (0.5, 0.3, 0.2, 0.0), readings={}),
-            evidence=evidence,
-            defaults=defaults,
-        )
+    evidence = parse_evidence(_EVIDENCE)
+    factors = {
+        "non_corrigibility": None,
+        "misaligned_goals": 0.4,
+        "evades_guardrails": 0.5,
+        "strategic_reasoning": 0.6,
+    }
+    raws = [
+        raw_response("Ada", (0.5, 0.3, 0.2, 0.0), readings={}),
+        raw_response("Bo", (0.4, 0.3, 0.2, 0.1), readings={}, factors=factors),
+        raw_response("Cy", (0.3, 0.3, 0.2, 0.2), readings={}, factors=factors),
     ]
+    group = [validate_response(r, evidence=evidence, defaults=defaults) for r in raws]
     a = analyse(
-        one, evidence=evidence, defaults=defaults, sampler=sampler, draws=50, tune=50, random_seed=1
+        group,
+        evidence=evidence,
+        defaults=defaults,
+        sampler=sampler,
+        draws=50,
+        tune=50,
+        random_seed=1,
     )
     r: Result = a.result
-    assert r.agreement.kappa is None and r.agreement.reason == FEWER_THAN_TWO
-    assert all(f.spread is None and f.spread_reason == FEWER_THAN_TWO for f in r.factors.values())
+    assert r.fitted and r.group_model == "fitted"
+    f = r.factors["non_corrigibility"]
+    assert f.answered == 1 and f.spread is None and f.spread_reason == FEWER_THAN_TWO
+    assert isinstance(r.agreement.kappa, Stat)
     lo = r.participants[0].log_odds["D"]
     assert lo["prior"] == -math.inf and isinstance(lo["prior"], float)
-    assert isinstance(r.consensus_prior["A"], Stat)
     assert r.participants[0].defaulted == ((True, True, True, True),)
     js = summary_json(r)
     assert js["participants"][0]["log_odds"]["D"]["prior"] == "-inf"
-    assert js["agreement"]["kappa"] == FEWER_THAN_TWO
+    assert js["factors"]["non_corrigibility"]["spread"] == FEWER_THAN_TWO
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_fewer_than_three_members_are_not_fitted_and_pools_never_extremize_one(n, defaults):
+    """One or two members: no group model (its consensus would be the hyperprior), the pools
+    stand alone, and for one member every pool is that member's answer."""
+    from model.schema import validate_response
+
+    evidence = parse_evidence(_EVIDENCE)
+    raws = [
+        raw_response("Ada", (0.75, 0.13, 0.07, 0.05), readings={}, p_scheming=0.021),
+        raw_response("Bo", (0.4, 0.3, 0.2, 0.1), readings={}, p_scheming=0.2),
+    ][:n]
+    group = [validate_response(x, evidence=evidence, defaults=defaults) for x in raws]
+    a = analyse(group, evidence=evidence, defaults=defaults, random_seed=1)
+    r = a.result
+    assert a.fit is None and not r.fitted
+    assert r.group_model == "not fitted: fewer than 3 members"
+    assert r.consensus_prior is None and r.consensus_posterior is None and r.scheming is None
+    js = summary_json(r)
+    assert js["group_model"] == "not fitted: fewer than 3 members"
+    for key in (
+        "consensus_prior",
+        "consensus_posterior",
+        "agreement",
+        "factors",
+        "scheming",
+        "disagreement",
+        "diagnostics",
+    ):
+        assert js[key] is None
+    if n == 1:
+        for pool in ("linear", "log", "median"):
+            stated = dict(zip("ABCD", (0.75, 0.13, 0.07, 0.05), strict=True))
+            assert r.pools.prior[pool] == pytest.approx(stated)
+        for pool in ("linear", "geometric_mean_odds", "extremized", "median"):
+            assert r.pools.factors[pool]["p_scheming"] == pytest.approx(0.021)
+    else:
+        # geometric mean of odds of 0.021 and 0.2, extremized by d = 1.5: a closed form
+        lo = (math.log(0.021 / 0.979) + math.log(0.2 / 0.8)) / 2
+        assert r.pools.factors["extremized"]["p_scheming"] == pytest.approx(
+            1 / (1 + math.exp(-1.5 * lo))
+        )
+
+
+def test_fewer_than_three_members_import_no_sampler(tmp_path):
+    """Small groups need no PyMC at all: analysing one member loads none of it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from model.analysis import analyse\n"
+        "from model.example import example_responses\n"
+        "from priors import load_defaults\n"
+        "d = load_defaults()\n"
+        "a = analyse(example_responses(n=12, seed=7)[:2], evidence=d.evidence, defaults=d)\n"
+        "assert a.result.group_model.startswith('not fitted')\n"
+        "print(sorted(m for m in ('pymc', 'pytensor', 'nutpie') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
