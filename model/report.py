@@ -16,6 +16,8 @@ from typing import Any
 
 from model.analysis import Analysis
 from model.figures import FIGURES, PNG_DPI
+from model.meta import CAVEAT as META_CAVEAT
+from model.meta import MetaPredictions
 from model.results import SCHEMING_LABELS, Result, Stat
 from model.rounds import RoundComparison
 from priors import SCENARIO_IDS
@@ -138,13 +140,20 @@ def _figures_html(analysis: Analysis) -> str:
 def _rounds_html(comparison: RoundComparison) -> str:
     a, b = comparison.rounds
     rows = [
-        [s, _pct(x), _pct(y), f"{100 * (y - x):+.1f} points"]
+        [s, _pct(x), _pct(y), "" if None in (x, y) else f"{100 * (y - x):+.1f} points"]
         for s, (x, y) in comparison.consensus.items()
     ]
     kappa = [_plain(k) if k is not None else "unknown" for k in comparison.kappa]
-    spread = [_pct(s) if s is not None else "unknown" for s in comparison.spread]
-    rows.append(["agreement κ", *kappa, ""])
-    rows.append(["mean spread of the credences", *spread, ""])
+    dist = [_plain(d) if d is not None else "unknown" for d in comparison.distance]
+    change = comparison.change
+    rows.append(["agreement κ (everyone who answered)", *kappa, ""])
+    rows.append(
+        [
+            f"mean distance between the {len(comparison.members)} members in both rounds",
+            *dist,
+            "" if change is None else _stat(change, lambda v: f"{v:+.2f}"),
+        ]
+    )
     return (
         f"<h2>Round {a} and round {b}</h2>"
         + _table(["", f"round {a}", f"round {b}", "change"], rows)
@@ -264,6 +273,52 @@ def _undetected_html(result: Result) -> str:
     ]
     return "<h2>Undetected misalignment m_s·(1 − d_s)</h2>" + _table(
         ["item", *SCENARIO_IDS, "expected given the evidence"], rows
+    )
+
+
+def _meta_html(meta: MetaPredictions) -> str:
+    """Meta-predictions: actual and predicted support, the surprise and what it means.
+
+    With too few answers only the count and the reason, so no member's answer shows.
+    """
+    head = "<h2>What will the group say? Meta-predictions</h2>"
+    if not meta.known:
+        return head + (
+            f'<p class="note">{_e(meta.answered)} member(s) said what they expect the group '
+            f"to say: {_e(meta.reason)}.</p>"
+        )
+    rows = [
+        [
+            s,
+            _pct(meta.actual_mean[s]),
+            _pct(meta.predicted_mean[s]),
+            f"{100 * meta.surprise[s]:+.1f} points "
+            f"[{100 * meta.surprise_interval[s][0]:+.1f}, "
+            f"{100 * meta.surprise_interval[s][1]:+.1f}]",
+            "surprisingly popular" if s == meta.surprisingly_popular else "",
+        ]
+        for s in meta.actual_mean
+    ]
+    if meta.surprisingly_popular is not None:
+        finding = (
+            f"{meta.surprisingly_popular} is surprisingly popular; it comes out on top in "
+            f"{100 * meta.surprisingly_popular_share:.0f} % of resamples."
+        )
+    else:
+        finding = f"No single scenario is surprisingly popular: {meta.tie_reason}."
+    gap = (
+        f"Members' mean false-consensus gap: {100 * meta.mean_gap:+.1f} points (positive: "
+        "the others are further from a member than the member expects)."
+    )
+    return (
+        head
+        + f"<p>{_e(meta.answered)} members answered both questions. {_e(finding)}</p>"
+        + _table(
+            ["scenario", "actual mean", "predicted mean", "surprise [94 % interval]", ""],
+            rows,
+        )
+        + f'<p class="note">{_e(gap)} Intervals: {_e(meta.uncertainty)}. '
+        f"{_e(META_CAVEAT)}</p>"
     )
 
 

@@ -494,7 +494,8 @@ def test_dashboard_second_round_compares_rounds(db):
         "agreement κ",
     ]
     verdict = at.get_by_key("db_rounds_verdict").markdown[0].value.replace("\\", "")
-    assert "from round 1 to round 2: agreement κ" in verdict
+    assert verdict.startswith("The group converged from round 1 to round 2")
+    assert "the 3 members who answered both" in verdict and "94 % interval" in verdict
 
 
 # --- Whole group: download on the dashboard, import on Start ---------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import re
 from html.parser import HTMLParser
 
@@ -12,8 +11,6 @@ import pytest
 from model.analysis import analyse
 from model.figures import FIGURES
 from model.report import html_report
-from model.results import FEWER_THAN_TWO, Agreement, Disagreement, Stat
-from model.rounds import compare_rounds
 from model.schema import validate_response
 from model.summary import summary_json
 from priors import parse_evidence
@@ -154,49 +151,6 @@ def test_report_tables_hold_the_summary_numbers(fitted, report):
     linear_a = summary["pools"]["prior"]["linear"]["A"]
     assert f"{100 * linear_a:.1f} %" in cells
     assert re.search(r"max R-hat \d\.\d{3}", report)
-
-
-def _result(base, kappa, spreads, mu):
-    """`base` (a real result) with the agreement, consensus and spreads set by hand."""
-    return dataclasses.replace(
-        base,
-        agreement=Agreement(None, FEWER_THAN_TWO)
-        if kappa is None
-        else Agreement(Stat(kappa, (0, 1))),
-        consensus_prior={s: Stat(m, (0, 1)) for s, m in zip("ABCD", mu, strict=True)},
-        disagreement=(
-            *(
-                Disagreement(f"credence:{s}", Stat(v, (0, 1)), None, 3)
-                for s, v in zip("ABCD", spreads, strict=True)
-            ),
-            Disagreement("p_scheming", Stat(0.9, (0, 1)), None, 3),
-        ),
-    )
-
-
-def test_compare_rounds_reference_values(fitted):
-    """κ 5 -> 9 and mean credence SD 0.2 -> 0.1 (means of the four): converged."""
-    base = fitted[0].result
-    one = _result(base, 5.0, [0.2, 0.2, 0.2, 0.2], [0.4, 0.3, 0.2, 0.1])
-    two = _result(base, 9.0, [0.1, 0.1, 0.1, 0.1], [0.3, 0.3, 0.2, 0.2])
-    c = compare_rounds(one, two, rounds=(1, 2))
-    assert c.kappa == (5.0, 9.0)
-    assert c.spread == pytest.approx((0.2, 0.1))  # p_scheming's spread is not a credence
-    assert c.consensus["A"] == (0.4, 0.3)
-    assert c.verdict.startswith("The group converged from round 1 to round 2")
-    assert compare_rounds(two, one).verdict.startswith("The group moved apart")
-    mixed = _result(base, 9.0, [0.3] * 4, [0.25] * 4)
-    assert compare_rounds(one, mixed).verdict.startswith("Mixed")
-
-
-def test_compare_rounds_with_an_unknown_agreement_cannot_tell(fitted):
-    base = fitted[0].result
-    alone = _result(base, None, [0.1] * 4, [0.25] * 4)
-    unknown = Disagreement("credence:A", None, FEWER_THAN_TWO, 1)
-    alone = dataclasses.replace(alone, disagreement=(unknown, *alone.disagreement[1:]))
-    c = compare_rounds(_result(base, 5.0, [0.2] * 4, [0.25] * 4), alone)
-    assert c.kappa[1] is None and c.spread[1] is None
-    assert c.verdict.startswith("Cannot tell")
 
 
 def test_a_figure_that_cannot_be_drawn_is_named_not_fatal(fitted, monkeypatch):
