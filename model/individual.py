@@ -130,8 +130,10 @@ class IndividualUpdate:
 
     @property
     def posterior_log_odds(self) -> np.ndarray:
-        """Posterior log-odds of B, C, D against A (the sum of the terms; NaN where +inf
-        meets -inf, which is undefined)."""
+        """Posterior log-odds of B, C, D against A: the sum of the terms.
+
+        NaN (undefined) where +inf meets -inf.
+        """
         with np.errstate(invalid="ignore"):
             return self.terms.sum(axis=0)
 
