@@ -18,14 +18,30 @@ from priors.limits import MAX_FILE_BYTES
 csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_RATIONALE_CHARS + 1))
 
 
+META_COLUMNS = tuple(f"meta:{s}" for s in SCENARIO_IDS)
+"""The meta-prediction's CSV columns (the group average the member expects), all or none."""
+
+
 def csv_columns(evidence: Sequence[EvidenceItem], defaults: Defaults) -> list[str]:
-    """The CSV header, in order."""
+    """The CSV header, in order.
+
+    Raises
+    ------
+    ResponseError
+        For an evidence item whose id is "meta": its columns would be the meta-prediction's.
+    """
+    if any(e.id == "meta" for e in evidence):
+        raise ResponseError(
+            "an evidence item has the id 'meta', whose columns meta:A..D are the "
+            "meta-prediction's; rename that evidence item"
+        )
     return [
         "participant",
         *SCENARIO_IDS,
         *defaults.factor_ids,
         defaults.direct.id,
         *(f"{e.id}:{s}" for e in evidence for s in SCENARIO_IDS),
+        *META_COLUMNS,
         "rationale",
     ]
 
@@ -38,6 +54,7 @@ def _row_to_raw(row: dict[str, str], evidence: Sequence[EvidenceItem], defaults:
         "p_scheming": row.get(defaults.direct.id),
         "readings": {e.id: {s: row.get(f"{e.id}:{s}") for s in SCENARIO_IDS} for e in evidence},
         "rationale": row.get("rationale") or "",
+        "meta": {s: row.get(f"meta:{s}") for s in SCENARIO_IDS},
     }
 
 
@@ -152,6 +169,7 @@ def responses_to_csv(
                 *(_cell(r.factors[f]) for f in defaults.factor_ids),
                 _cell(r.p_scheming),
                 *(_cell(r.readings[e.id][s]) for e in evidence for s in SCENARIO_IDS),
+                *(_cell(None if r.meta is None else r.meta[s]) for s in SCENARIO_IDS),
                 r.rationale,
             ]
         )

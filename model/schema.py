@@ -35,6 +35,9 @@ class Response:
         P(observation | scenario) (likelihood items); None where unanswered.
     rationale : str
         Free text, stored and shown as given (plain text).
+    meta : dict or None
+        The meta-prediction: the average credence the member expects the group to give each
+        of A, B, C, D, summing to 1 (within 0.005) like the credences; None = skipped.
     """
 
     participant: str
@@ -43,10 +46,15 @@ class Response:
     p_scheming: float | None
     readings: dict[str, dict[str, float | None]]
     rationale: str = ""
+    meta: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-serialisable form (the payload stored and exported)."""
-        return {
+        """Plain, JSON-serialisable form (the payload stored and exported).
+
+        ``"meta"`` is there only when the member answered it, so an answer without one has
+        the payload (and the data key, and so the fit's seed) it had before the question.
+        """
+        out = {
             "participant": self.participant,
             "scenarios": dict(self.scenarios),
             "factors": dict(self.factors),
@@ -54,6 +62,9 @@ class Response:
             "readings": {e: dict(r) for e, r in self.readings.items()},
             "rationale": self.rationale,
         }
+        if self.meta is not None:
+            out["meta"] = dict(self.meta)
+        return out
 
 
 def _probability(value: Any, where: str, *, required: bool) -> float | None:
@@ -149,7 +160,7 @@ def validate_response(
         raise ResponseError(
             f"a response must be an object with named fields, got {type(raw).__name__}"
         )
-    known = {"participant", "scenarios", "factors", "p_scheming", "readings", "rationale"}
+    known = {"participant", "scenarios", "factors", "p_scheming", "readings", "rationale", "meta"}
     unknown = sorted(set(map(str, raw)) - known)
     if unknown:
         raise ResponseError(
@@ -216,7 +227,42 @@ def validate_response(
     rationale = _text(
         raw.get("rationale"), f"{who}: rationale", max_chars=MAX_RATIONALE_CHARS, required=False
     )
-    return Response(name, scenarios, factors, p_scheming, readings, rationale)
+    meta = _meta(raw.get("meta"), who=who)
+    return Response(name, scenarios, factors, p_scheming, readings, rationale, meta)
+
+
+def _meta(value: Any, *, who: str) -> dict[str, float] | None:
+    """The meta-prediction: all four expected group averages summing to 1, or None (skipped).
+
+    Missing, None, or all four blank is a skip; some blank and some given is refused.
+    """
+    value = _mapping_or_empty(value)
+    if not isinstance(value, Mapping):
+        raise ResponseError(
+            f"{who}: meta must map A, B, C, D to the average credence you expect the group to "
+            "give each (or be left out to skip the question)"
+        )
+    bad = sorted(set(map(str, value)) - set(SCENARIO_IDS))
+    if bad:
+        raise ResponseError(f"{who}: meta: unknown scenario id(s) {_names(bad)}; use A, B, C, D")
+    meta = {s: _probability(value.get(s), f"{who}: meta:{s}", required=False) for s in SCENARIO_IDS}
+    given = [s for s, v in meta.items() if v is not None]
+    if not given:
+        return None
+    if len(given) < len(SCENARIO_IDS):
+        missing = [s for s in SCENARIO_IDS if s not in given]
+        raise ResponseError(
+            f"{who}: meta: no expected group average for {', '.join(missing)} (given for "
+            f"{', '.join(given)}); give all four (summing to 100 %) or leave all four blank "
+            "to skip the question"
+        )
+    total = sum(meta.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise ResponseError(
+            f"{who}: meta: the expected group averages sum to {total:.3g}; they must sum to 1 "
+            "(100 %). Rescale them so that they add up, or leave all four blank to skip."
+        )
+    return meta
 
 
 def validate_group(
