@@ -24,6 +24,7 @@ from model.figures.curves import scenario_sketch, trajectories
 from model.figures.detection import undetected
 from model.figures.factors import factor_spread
 from model.figures.gaps import crux
+from model.figures.meta import meta_predictions
 from model.results import HDI_PROB
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ __all__ = [
     "consensus_weights",
     "crux",
     "factor_spread",
+    "meta_predictions",
     "participants_vs_consensus",
     "pools",
     "prior_vs_posterior",
