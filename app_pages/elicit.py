@@ -14,6 +14,7 @@ from app_pages.exports import figure_bytes
 from model import Response, ResponseError, coherence, to_group_data, update, validate_response
 from model.figures import FIGURES, scenario_sketch
 from model.individual import rising_factors_warning, undetected
+from model.meta import MIN_META_ANSWERS, MetaPredictions, meta_predictions
 from model.pools import scenario_pools
 from model.schema import MAX_NAME_CHARS, reading_default
 from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem
@@ -51,9 +52,15 @@ def reading_key(evidence_id: str, s: str) -> str:
     return f"el_read_{evidence_id}_{s}"
 
 
+def meta_key(s: str) -> str:
+    """Widget key of the group average the member expects for scenario `s`."""
+    return f"el_meta_{s}"
+
+
 def _value_keys(evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> list[str]:
     return [
         *(cred_key(s) for s in SCENARIO_IDS),
+        *(meta_key(s) for s in SCENARIO_IDS),
         *(factor_key(f) for f in defaults.factor_ids),
         P_SCHEMING_KEY,
         *(reading_key(e.id, s) for e in evidence for s in SCENARIO_IDS),
@@ -78,6 +85,9 @@ def _prefill(
     if payload:
         for s in SCENARIO_IDS:
             state[cred_key(s)] = common.percent(payload["scenarios"].get(s))
+        meta = payload.get("meta") or {}  # their own earlier forecast; blank if they skipped
+        for s in SCENARIO_IDS:
+            state[meta_key(s)] = common.percent(meta.get(s))
         for f in defaults.factor_ids:
             state[factor_key(f)] = common.percent(payload["factors"].get(f))
         state[P_SCHEMING_KEY] = common.percent(payload.get("p_scheming"))
@@ -103,7 +113,29 @@ def _raw(name: str, evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> d
             for e in evidence
         },
         "rationale": state.get(RATIONALE_KEY) or "",
+        "meta": {s: common.probability(state.get(meta_key(s))) for s in SCENARIO_IDS},
     }
+
+
+def _meta_problem() -> str | None:
+    """What is wrong with the four expected group averages (None if complete or skipped)."""
+    values = {s: st.session_state.get(meta_key(s)) for s in SCENARIO_IDS}
+    missing = [s for s, v in values.items() if v is None]
+    if len(missing) == len(values):
+        return None  # skipped as a whole
+    if missing:
+        return (
+            "“What will the group say?” is partly answered (missing: "
+            f"{', '.join(missing)}). Give all four expected averages, or leave all four blank "
+            "to skip it."
+        )
+    total = sum(values.values())
+    if total != 100:
+        return (
+            f"Your expected group averages add up to {total} %; they must sum to 100 % "
+            "(or leave all four blank to skip the question)."
+        )
+    return None
 
 
 def _credence_problem() -> str | None:
@@ -152,6 +184,8 @@ def _submit(
         problems.append("Enter a display name (or a pseudonym) before submitting.")
     if (cred := _credence_problem()) is not None:
         problems.append(cred)
+    if (meta := _meta_problem()) is not None:
+        problems.append(meta)
     if problems:
         state[RESULT] = ("error", " ".join(problems))
         return
@@ -239,6 +273,35 @@ def _scenarios(defaults: Defaults) -> None:
         disabled=len(entered) < len(values) or total in (0, 100),
         help="Keeps the proportions between your four credences and makes them add up to 100.",
     )
+
+
+def _meta_question() -> None:
+    with st.container(key="elicit_meta"):
+        st.subheader("What will the group say?")
+        st.markdown(
+            "Optional. What average credence do you expect the group (everyone who answers "
+            "this round, you included) to give each scenario? Not your own view: your guess "
+            "of everyone's. Whole percentages adding up to 100; leave all four blank to skip. "
+            "It shows which scenario is more popular than the members expect, and how far "
+            "you expected the group to be from you."
+        )
+        cols = st.columns(4)
+        for col, s in zip(cols, SCENARIO_IDS, strict=True):
+            with col:
+                _pct_input(f"Group average for {s} (%)", meta_key(s))
+        values = [st.session_state.get(meta_key(s)) for s in SCENARIO_IDS]
+        entered = [v for v in values if v is not None]
+        if not entered:
+            st.caption("Skipped (all four blank).")
+            return
+        with st.container(key="elicit_meta_total"):
+            if len(entered) == len(values) and sum(entered) == 100:
+                st.success(f"Total: {sum(entered)} %")
+            else:
+                st.warning(
+                    f"Total: {sum(entered)} % of 100 % ({len(entered)} of 4 entered): give all "
+                    "four, or leave all four blank to skip."
+                )
 
 
 def _factors(defaults: Defaults) -> None:
@@ -332,7 +395,8 @@ def _feedback(
     if problem is not None:
         st.info("Feedback appears once your four credences are complete and add up to 100 %.")
         return
-    raw = dict(raw, participant=raw["participant"].strip() or "you")
+    # The forecast of the group feeds no feedback here; a half-filled one must not hide it.
+    raw = dict(raw, participant=raw["participant"].strip() or "you", meta=None)
     try:
         response = validate_response(raw, evidence=evidence, defaults=defaults)
         upd = update(response, evidence=evidence, defaults=defaults)
@@ -489,6 +553,63 @@ def _group_view(store: Any, group: Group, evidence: tuple[EvidenceItem, ...], me
             )
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _meta_of(key: str, _responses: tuple[Response, ...]) -> MetaPredictions:
+    # Keyed by the round's data key, which hashes every answer (the forecasts too).
+    return meta_predictions(_responses)
+
+
+def _my_meta_gap(store: Any, group: Group, evidence: tuple[EvidenceItem, ...], me: int) -> None:
+    """The member's own false-consensus gap, once enough members gave a forecast.
+
+    Shows only this member's numbers and the count: never another member's forecast.
+    """
+    data = common.round_data(store, group, evidence, round=group.current_round)
+    pairs = store.latest_revisions(group.id, round=group.current_round)
+    mine = [k for k, (p, _) in enumerate(pairs) if p.id == me]
+    # The two reads agree unless someone answered in between; then show nothing this time.
+    if not mine or mine[0] >= data.n:
+        return
+    response = data.responses[mine[0]]
+    if not response.participant.startswith(pairs[mine[0]][0].display_name):
+        return
+    meta = _meta_of(data.key, tuple(data.responses))
+    with st.container(key="elicit_meta_gap"):
+        st.subheader("What you expected of the group")
+        if response.meta is None:
+            st.caption(
+                "You skipped “What will the group say?”. Answer it to see how far you expected "
+                "the group to be from you, against how far it is."
+            )
+            return
+        if not meta.known:
+            st.info(
+                f"{meta.answered} member(s) have said what they expect the group to say in round "
+                f"{group.current_round}. Your comparison appears once {MIN_META_ANSWERS} have "
+                "(with fewer it could reveal another member's answer)."
+            )
+            return
+        gap = meta.member(response.participant)
+        if gap is None:
+            return
+        c1, c2, c3 = st.columns(3)
+        c1.metric("You expected the group to be", f"{100 * gap.expected:.0f} points away")
+        c2.metric("The group is", f"{100 * gap.actual:.0f} points away")
+        c3.metric("Your false-consensus gap", f"{100 * gap.gap:+.0f} points")
+        if gap.gap > 0:
+            reading = "The group is further from you than you expected."
+        elif gap.gap < 0:
+            reading = "The group is closer to you than you expected."
+        else:
+            reading = "The group is as far from you as you expected."
+        st.markdown(
+            f"{reading} Distances are the share of credence that would have to move to turn "
+            f"one set of four credences into the other, here between your credences and the "
+            f"group's average ({meta.answered} members who gave both), and between your "
+            "credences and what you expected that average to be."
+        )
+
+
 def main() -> None:
     """Render the Elicit page."""
     defaults = common.defaults()
@@ -542,6 +663,7 @@ def main() -> None:
         _history(store, participant, evidence)
 
     _scenarios(defaults)
+    _meta_question()
     _factors(defaults)
     _evidence(evidence, defaults)
     _about_you(participant)
@@ -580,6 +702,7 @@ def main() -> None:
                 )
     if participant is not None and revisions:
         _group_view(store, group, evidence, participant.id)
+        _my_meta_gap(store, group, evidence, participant.id)
 
 
 main()
