@@ -22,6 +22,7 @@ ANSWERS = {
         "p_scheming": 4,
         "read": {"monitoring_counts": [60, 60, 60, 30], "no_collusion": [90, 80, 85, 60]},
         "rationale": "Evals have tracked behaviour so far.",
+        "meta": {"A": 50, "B": 20, "C": 20, "D": 10},  # what she expects the group to say
     },
     "Bo <b>": {
         "cred": {"A": 10, "B": 10, "C": 40, "D": 40},
@@ -50,6 +51,8 @@ def _fill_form(page: Page, name: str, answers: dict) -> None:
     for item, values in answers["read"].items():
         for s, v in zip("ABCD", values, strict=True):
             _set_number(page, f"el_read_{item}_{s}", v)
+    for s, v in answers.get("meta", {}).items():  # Bo skips "What will the group say?"
+        _set_number(page, f"el_meta_{s}", v)
     page.locator(".st-key-el_rationale textarea").fill(answers["rationale"])
     name_box = page.locator(".st-key-el_name input")
     if name_box.count():
@@ -106,6 +109,8 @@ def test_facilitator_and_two_participants_walk_the_whole_path(
     p.goto(comeback["Ada"])
     box = p.locator(".st-key-el_cred_A input")
     expect(box).to_have_value("60", timeout=TIMEOUT)
+    expect(p.locator(".st-key-el_meta_A input")).to_have_value("50")  # her own forecast
+    expect(p.locator(".st-key-elicit_meta_gap")).to_contain_text("appears once 5 have")
     _set_number(p, "el_cred_A", 55)
     _set_number(p, "el_cred_D", 10)
     p.locator(".st-key-elicit_submit button").click()
@@ -138,6 +143,10 @@ def test_facilitator_and_two_participants_walk_the_whole_path(
     assert files["pools.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     csv_text = files["responses.csv"].read_text()
     assert "Ada,0.55," in csv_text and "<script>alert(1)</script>" in csv_text
+    header, *rows = csv_text.splitlines()
+    assert header.endswith(",meta:A,meta:B,meta:C,meta:D,rationale")
+    assert ",0.5,0.2,0.2,0.1,Evals have tracked" in rows[0]  # kept through her revision
+    assert ",,,,,<script>" in rows[1]  # Bo skipped it: four blank cells
 
     # `python -m model aggregate` on the downloaded files reproduces the dashboard's numbers.
     command = page.locator(".st-key-db_reproduce code").inner_text().split()
