@@ -11,8 +11,8 @@ the group to give each scenario. Over the n members who answered both questions:
   expects the group's average to be from i's own credences and A_i = ½‖ā − π_i‖₁ how far it
   is (total-variation distances: the share of credence that would have to move). Positive:
   the group is further from you than you think (the false-consensus effect). ā includes
-  member i, as the question does ("the group, you included"); measuring A_i against the
-  other members only would compare unlike things and add (1/n)·A_i to every gap.
+  member i, as the question does ("the group, you included"); measured against the other
+  members only, A_i would compare unlike things and be larger by the factor n/(n − 1).
 
 Uncertainty: a bootstrap over members (the rows (π_i, m_i) resampled with replacement, a
 fixed seed), giving a 94 % percentile interval on each surprise and the share of resamples
