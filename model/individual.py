@@ -12,6 +12,7 @@ from scipy import stats
 from model.schema import Response, check_readings_complete, reading_default
 from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem, load_defaults
 from priors.errors import BadInputError
+from priors.loader import QuestionEvidence
 
 REFERENCE = "A"
 COHERENCE_FACTOR = 3.0  # "disagree strongly": the two answers differ by 3x or more
@@ -42,13 +43,16 @@ def log_likelihoods(
     ----------
     readings : ndarray, shape (..., E, 4)
         Per item and scenario: detection sensitivity d_s (counts items) or
-        P(observation | s) (likelihood items). Leading dimensions (e.g. draws) broadcast.
+        P(observation | s) (likelihood items); question items' readings are not used.
+        Leading dimensions (e.g. draws) broadcast.
 
     Returns
     -------
     ndarray, shape (..., E, 4)
         counts: log Binomial(detected | episodes, m_s d_s + (1 - m_s) fa);
         likelihood: log P(observation | s). A zero likelihood gives -inf.
+        question: 0 (nothing observed yet, so no update): adding a question leaves every
+        posterior and every other log-odds term exactly as it was.
     """
     readings = np.asarray(readings, dtype=float)
     out = np.empty_like(readings)
@@ -59,6 +63,8 @@ def log_likelihoods(
                 m, fa = counts_rates(item, defaults)
                 p = m * r + (1.0 - m) * fa
                 out[..., e, :] = stats.binom.logpmf(item.detected, item.episodes, p)
+            elif isinstance(item, QuestionEvidence):
+                out[..., e, :] = 0.0
             else:
                 out[..., e, :] = np.log(r)
     return out
@@ -112,7 +118,8 @@ class IndividualUpdate:
     ----------
     prior, posterior : ndarray, shape (4,)
     readings : ndarray, shape (E, 4)
-        The readings used: the participant's, or the reference default where unanswered.
+        The readings used: the participant's, or the reference default where unanswered
+        (NaN for a question left unanswered that has no reference values).
     defaulted : ndarray of bool, shape (E, 4)
         True where the participant gave no reading and the default was used.
     log_lik : ndarray, shape (E, 4)
@@ -144,8 +151,10 @@ def filled_readings(
     """The participant's readings with defaults where unanswered, and where that happened.
 
     A likelihood item with no default and no reading gets 1 for every scenario: no update.
-    Such an item answered in part is refused (a blank must not count as 1 beside readings
-    below 1); `validate_response` refuses it first, this guards responses built by hand.
+    A question with neither gets NaN (no reading; a question updates nothing either way, and
+    `model.settle` leaves that member out of the question). Either kind answered in part is
+    refused (a blank must not count as 1 beside readings below 1); `validate_response`
+    refuses it first, this guards responses built by hand.
 
     Raises
     ------
@@ -162,7 +171,7 @@ def filled_readings(
             if v is None:
                 defaulted[e, k] = True
                 d = reading_default(item, s, defaults)
-                v = 1.0 if d is None else d
+                v = d if d is not None else np.nan if isinstance(item, QuestionEvidence) else 1.0
             vals[e, k] = v
     return vals, defaulted
 
@@ -173,7 +182,10 @@ def update(
     evidence: Sequence[EvidenceItem],
     defaults: Defaults | None = None,
 ) -> IndividualUpdate:
-    """Exact posterior over A-D for one participant: post(s) ∝ prior(s) · Π_e L_e(s)."""
+    """Exact posterior over A-D for one participant: post(s) ∝ prior(s) · Π_e L_e(s).
+
+    Question items are not evidence: their L_e is 1 (log-odds term 0).
+    """
     defaults = defaults or load_defaults()
     prior = np.array([response.scenarios[s] for s in SCENARIO_IDS])
     prior = prior / prior.sum()

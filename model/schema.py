@@ -31,8 +31,9 @@ class Response:
     p_scheming : float or None
         The direct P(scheming).
     readings : dict
-        Per evidence id, per scenario: the detection sensitivity (counts items) or
-        P(observation | scenario) (likelihood items); None where unanswered.
+        Per evidence id, per scenario: the detection sensitivity (counts items),
+        P(observation | scenario) (likelihood items) or P(yes | scenario) (question items,
+        validated like likelihood items); None where unanswered.
     rationale : str
         Free text, stored and shown as given (plain text).
     meta : dict or None
@@ -378,7 +379,11 @@ def check_readings_complete(
 
 
 def reading_default(item: EvidenceItem, scenario: str, defaults: Defaults) -> float | None:
-    """The reference reading for an item and scenario (None: the item has none)."""
+    """The reference reading for an item and scenario (None: the item has none).
+
+    Counts items: the scenario's detection sensitivity today; likelihood and question items:
+    their `default_likelihood`, when given.
+    """
     if isinstance(item, CountsEvidence):
         return defaults.scenario(scenario).detection_now
     if item.default_likelihood is not None:

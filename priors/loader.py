@@ -122,7 +122,31 @@ class LikelihoodEvidence(_EvidenceBase):
         return value
 
 
-EvidenceItem = Annotated[CountsEvidence | LikelihoodEvidence, Field(discriminator="kind")]
+class QuestionEvidence(_EvidenceBase):
+    """A future yes/no observation the facilitator proposes: what would settle it.
+
+    Each participant reads it like a likelihood item, as P(yes | scenario). It is not
+    evidence: nothing has been observed, so it updates nothing (the exact update and the
+    consensus give it a log-likelihood of 0); `model.settle` ranks it by how much its answer
+    is expected to reduce the members' disagreement. `default_likelihood` is a reference
+    shown to participants and used for a reading they leave unanswered.
+    """
+
+    kind: Literal["question"]
+    default_likelihood: dict[Literal["A", "B", "C", "D"], OpenProbability] | None = None
+
+    @field_validator("default_likelihood")
+    @classmethod
+    def _all_scenarios(cls, value: dict | None) -> dict | None:
+        if value is not None and set(value) != set(SCENARIO_IDS):
+            missing = sorted(set(SCENARIO_IDS) - set(value))
+            raise ValueError(f"default_likelihood must give all of A, B, C, D (missing {missing})")
+        return value
+
+
+EvidenceItem = Annotated[
+    CountsEvidence | LikelihoodEvidence | QuestionEvidence, Field(discriminator="kind")
+]
 
 
 class _EvidenceFile(_Strict):
@@ -249,7 +273,7 @@ def _location(loc: tuple) -> str:
     for k, p in enumerate(loc):
         if isinstance(p, int):
             parts.append(f"[{p}]")
-        elif k == 2 and loc[0] == "evidence" and p in ("counts", "likelihood"):
+        elif k == 2 and loc[0] == "evidence" and p in ("counts", "likelihood", "question"):
             continue  # the discriminator's branch name, not a field
         else:
             parts.append(("." if parts else "") + str(p))
@@ -259,8 +283,8 @@ def _location(loc: tuple) -> str:
 _FRIENDLY = {
     "string_pattern_mismatch": "ids use only lower-case letters, digits and _ (at most 40)",
     "extra_forbidden": "unknown field; remove it or check its spelling",
-    "union_tag_invalid": 'kind must be "counts" or "likelihood"',
-    "union_tag_not_found": 'give kind = "counts" or kind = "likelihood"',
+    "union_tag_invalid": 'kind must be "counts", "likelihood" or "question"',
+    "union_tag_not_found": 'give kind = "counts", kind = "likelihood" or kind = "question"',
     "missing": "required field is missing; add it",
     "finite_number": "must be a finite number (not NaN or inf)",
     "int_type": "must be a whole number",
