@@ -242,6 +242,13 @@ def show_percent(p: float | None, *, digits: int = 0) -> str:
     return f"{100 * p:.{digits}f} %"
 
 
+def show_number(x: float | None, *, digits: int = 2) -> str:
+    """A plain number for display ("–" when unknown)."""
+    if x is None or math.isnan(x):
+        return "–"
+    return f"{x:.{digits}f}"
+
+
 def show_log_odds(x: float) -> str:
     """A log-odds term for display: signed, two decimals, ±∞ for a stated 0."""
     if math.isnan(x):

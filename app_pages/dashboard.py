@@ -11,6 +11,7 @@ import streamlit as st
 from matplotlib.figure import Figure
 
 from app_pages import common, exports
+from app_pages.sections import meta as meta_section
 from model import Analysis
 from model import figures as figs
 from model.disagreement import pair_crux
@@ -220,13 +221,23 @@ def _scheming(key: str, result: Result, analysis: Analysis) -> None:
 
 
 def _disagreement(result: Result) -> None:
-    st.header("Where the group disagrees most")
+    st.header("Where the group disagrees, ranked by how much it decides")
+    st.caption(
+        "Ranked by how far the members' differences in each answer move their conclusions: "
+        "the spread, across members, of the term that answer adds to their log-odds (nats; "
+        "1 nat = ×2.7 in odds). A dispute between 1 % and 5 % can decide more than one between "
+        "40 % and 60 %. Beside it, the members' actual spread and the model's."
+    )
     st.dataframe(
         pd.DataFrame(
             [
                 {
                     "quantity": d.quantity,
-                    "between-person SD [94 % HDI]": common.show_stat(d.spread, reason=d.reason),
+                    "moves": d.moves,
+                    "decides (SD of log-odds term, nats)": common.show_number(d.log_odds_sd),
+                    "members' SD": common.show_percent(d.observed_sd, digits=1),
+                    "members' SD (logit)": common.show_number(d.logit_sd),
+                    "model's SD [94 % HDI]": common.show_stat(d.spread, reason=d.reason),
                     "answered": d.answered,
                 }
                 for d in result.disagreement
@@ -546,6 +557,7 @@ def main() -> None:
         _too_few(result)
         _pools(data.key, result, analysis)
         _trajectories(data.key, defaults, result)
+        meta_section.render(result.meta_predictions, key=data.key, defaults=defaults)
         _members(analysis, result)
         _exports(group, data, analysis, [], live)
         return
@@ -556,6 +568,7 @@ def main() -> None:
     _cruxes(data.key, analysis)
     _scheming(data.key, result, analysis)
     _trajectories(data.key, defaults, result)
+    meta_section.render(result.meta_predictions, key=data.key, defaults=defaults)
     _members(analysis, result)
     _exports(group, data, analysis, comparisons, live)
 

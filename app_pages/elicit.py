@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -12,8 +11,9 @@ import streamlit as st
 from app_pages import common
 from app_pages.exports import figure_bytes
 from model import Response, ResponseError, coherence, to_group_data, update, validate_response
-from model.figures import FIGURES, scenario_sketch
+from model.figures import scenario_sketch
 from model.individual import rising_factors_warning, undetected
+from model.member_view import MIN_GROUP_VIEW, member_view
 from model.meta import MIN_META_ANSWERS, MetaPredictions, meta_predictions
 from model.pools import scenario_pools
 from model.schema import MAX_NAME_CHARS, reading_default
@@ -22,7 +22,6 @@ from priors.errors import CruxboardError
 from priors.limits import MAX_FORM_RATIONALE_CHARS
 from store import Group, Participant
 
-MIN_GROUP_VIEW = 3  # with two members, the group's pools would reveal the other's answers
 NOT_ALLOWED = (
     "Not allowed. This come-back link is not valid for this group: nothing can be shown or "
     "changed with it. Check that you copied the whole link (it ends in &p=...), or answer as "
@@ -334,10 +333,18 @@ def _evidence(evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> None:
     for item in evidence:
         with st.container(border=True, key=f"elicit_item_{item.id}"):
             st.text(item.text)
+            question = item.kind == "question"
             if isinstance(item, CountsEvidence):
                 st.caption(
                     "Your reading per scenario: detection sensitivity, i.e. if a model in this "
                     "scenario acts misaligned, how likely is monitoring to catch it?"
+                )
+            elif question:
+                st.caption(
+                    "A question about the future, not yet observed: it changes no one's view "
+                    "now. Your reading per scenario: P(yes | scenario), i.e. if the scenario "
+                    "were true, how likely is the answer yes? The group uses the readings to "
+                    "rank which future observation would settle its disagreement most."
                 )
             else:
                 st.caption(
@@ -347,6 +354,8 @@ def _evidence(evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> None:
             cols = st.columns(4)
             for col, s in zip(cols, SCENARIO_IDS, strict=True):
                 ref = _reference(item, s, defaults)
+                if question and reading_default(item, s, defaults) is None:
+                    ref = "none (leave all four empty to skip this question)"
                 with col:
                     _pct_input(f"{s} (%)", reading_key(item.id, s), help=f"reference: {ref}")
                     st.caption(f"reference: {ref}")
@@ -502,36 +511,35 @@ def _group_view(store: Any, group: Group, evidence: tuple[EvidenceItem, ...], me
         st.markdown(f"{data.n} member(s) have answered in round {group.current_round}.")
         if data.n >= MIN_GROUP_VIEW:
             try:
-                analysis = common.fitted(data)
+                view = member_view(common.fitted(data).result)
             except CruxboardError as exc:
                 st.error(common.md_escape(str(exc)))
+                return
+            if not view.shown:
+                st.info(view.reason)
                 return
             st.dataframe(
                 pd.DataFrame(
                     {
-                        "group consensus": [
-                            common.show_stat(analysis.result.consensus_prior[s])
-                            for s in SCENARIO_IDS
+                        "group consensus μ": [
+                            common.show_stat(view.consensus_prior[s]) for s in SCENARIO_IDS
                         ],
                         "after the evidence": [
-                            common.show_stat(analysis.result.consensus_posterior[s])
-                            for s in SCENARIO_IDS
+                            common.show_stat(view.consensus_posterior[s]) for s in SCENARIO_IDS
                         ],
+                        "average (linear pool)": [
+                            common.show_percent(view.linear_pool[s]) for s in SCENARIO_IDS
+                        ],
+                        "log pool": [common.show_percent(view.log_pool[s]) for s in SCENARIO_IDS],
                     },
                     index=[f"{s.id} · {s.name}" for s in common.defaults().scenarios],
                 ),
                 key="elicit_consensus_table",
             )
-            st.caption("Posterior means with 94 % intervals. Individual answers are not shown.")
-            # Cached PNGs: every change in the form above reruns this page.
-            for name in ("prior_vs_posterior", "pools"):
-                try:
-                    png = common.figure_png(
-                        data.key, common.draws(), name, (), partial(FIGURES[name], analysis)
-                    )
-                except ValueError:  # a figure matplotlib cannot draw; the table above stands
-                    continue
-                st.image(png, width="stretch")
+            st.caption(
+                "Posterior means with 94 % intervals, and two pools of the stated credences. "
+                "Individual answers, and anything that would reveal one (a median), are not shown."
+            )
         elif data.n == 1 and answered_now:
             gd = to_group_data(data.responses, evidence=evidence, defaults=common.defaults())
             pools = scenario_pools(gd.credences)

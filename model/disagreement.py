@@ -1,4 +1,4 @@
-"""Where and why members disagree: the spread ranking and the crux decomposition.
+"""Where and why members disagree: the decisive-disagreement ranking, spreads and cruxes.
 
 Thin accessors over the results computed once in `model.results`; a pair's crux is the
 difference of two members' exact terms.
@@ -10,13 +10,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.decisive import Decisive, decisive_disagreement
 from model.results import HDI_PROB, Disagreement, hdi
 from priors import SCENARIO_IDS
 
 if TYPE_CHECKING:
     from model.analysis import Analysis
 
-__all__ = ["HDI_PROB", "consensus_terms", "crux", "hdi", "pair_crux", "spread_ranking"]
+__all__ = [
+    "HDI_PROB",
+    "Decisive",
+    "consensus_terms",
+    "crux",
+    "decisive_disagreement",
+    "hdi",
+    "pair_crux",
+    "spread_ranking",
+]
 
 
 def spread_ranking(analysis: Analysis) -> list[Disagreement]:

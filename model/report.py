@@ -48,6 +48,7 @@ _FIGURE_TITLES = {
     "crux": "Cruxes: where members part from the consensus (D versus A)",
     "undetected": "Undetected misalignment",
     "scheming_coherence": "Do the scheming answers cohere?",
+    "meta_predictions": "What will the group say? Actual and predicted support",
 }
 
 
@@ -253,14 +254,35 @@ def _scheming_html(result: Result) -> str:
 
 
 def _disagreement_html(result: Result) -> str:
-    if not result.fitted:
-        return ""
     rows = [
-        [d.quantity, _stat(d.spread, reason=d.reason or ""), str(d.answered)]
+        [
+            d.quantity,
+            d.moves,
+            _plain(d.log_odds_sd),
+            _pct(d.observed_sd),
+            _plain(d.logit_sd),
+            _stat(d.spread, reason=d.reason or ""),
+            str(d.answered),
+        ]
         for d in result.disagreement
     ]
-    return "<h2>Disagreement: between-person spread, largest first</h2>" + _table(
-        ["quantity", "SD in probability [94 % HDI]", "answered"], rows
+    return (
+        "<h2>Where the group disagrees, ranked by how much it decides</h2>"
+        '<p class="note">Ranked by the spread, across members, of the term each answer adds '
+        "to their log-odds (nats); beside it the members' actual spread and the model's.</p>"
+        + _table(
+            [
+                "quantity",
+                "moves",
+                "decides (SD of log-odds term, nats)",
+                "members' SD",
+                "members' SD (logit)",
+                "model's SD [94 % HDI]",
+                "answered",
+            ],
+            rows,
+            numeric_from=2,
+        )
     )
 
 
@@ -442,6 +464,7 @@ def html_report(
         _scheming_html(result),
         _disagreement_html(result),
         _undetected_html(result),
+        _meta_html(result.meta_predictions),
         _participants_html(result, evidence_ids),
         _rationales_html(analysis),
         "<h2>Figures</h2>",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.meta import MetaPredictions, meta_predictions
 from priors import SCENARIO_IDS
 
 if TYPE_CHECKING:
@@ -167,12 +168,31 @@ class Participant:
 
 @dataclass(frozen=True)
 class Disagreement:
-    """One elicited quantity's between-person spread (probability units)."""
+    """One elicited quantity: how much the members' differences in it decide, and its spread.
+
+    Attributes
+    ----------
+    quantity : str
+    spread : Stat or None
+        The model's between-person SD (probability units), None with `reason`.
+    answered : int
+    moves : str
+        What it enters: "posterior A-D" or "scheming product".
+    log_odds_sd : float or None
+        The decision measure (nats): the between-member SD of the term it adds to their
+        log-odds (see `model.decisive`). The list is ordered by it.
+    observed_sd, logit_sd : float or None
+        The members' actual spread, in probability units and on the logit scale.
+    """
 
     quantity: str
     spread: Stat | None
     reason: str | None
     answered: int
+    moves: str = "posterior A-D"
+    log_odds_sd: float | None = None
+    observed_sd: float | None = None
+    logit_sd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -281,10 +301,11 @@ class Result:
     mu_d: Stat | None
     pools: Pools
     participants: tuple[Participant, ...]
-    disagreement: tuple[Disagreement, ...] | None
+    disagreement: tuple[Disagreement, ...]
     cruxes: Mapping[str, Crux] | None
     undetected: Mapping[str, Undetected] | None
     diagnostics: Diagnostics | None
+    meta_predictions: MetaPredictions
 
     @property
     def fitted(self) -> bool:
@@ -362,38 +383,50 @@ def _new_member_draws(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
     return credences, answers
 
 
-def _spreads(analysis: Analysis) -> tuple[Disagreement, ...]:
-    """Every elicited quantity's between-person SD with its HDI, largest first.
+def _model_spreads(analysis: Analysis) -> dict[str, Stat]:
+    """The model's between-person SD of every quantity (probability units).
 
-    Credences: SD of a member's credence under Dirichlet(κμ), sqrt(μ(1 − μ)/(κ + 1)).
-    Factors, P(scheming) and readings: SD of expit(θ + τZ). All in probability units, so they
-    are comparable. Quantities with fewer than two answers come last (unknown).
+    Credences: SD of a member's credence under the credence model (`credence_spread`).
+    Factors, P(scheming) and readings: SD of expit(θ + τZ).
     """
     post = analysis.fit.idata["posterior"]
-    n = analysis.data.n
-    out = []
     cs = post["credence_spread"].values
-    for k, s in enumerate(SCENARIO_IDS):
-        known = n >= 2
+    out = {f"credence:{s}": Stat.of(cs[..., k]) for k, s in enumerate(SCENARIO_IDS)}
+    sp = post["spread"].values
+    out |= {col: Stat.of(sp[..., j]) for j, col in enumerate(analysis.data.columns)}
+    return out
+
+
+def _disagreement(analysis: Analysis) -> tuple[Disagreement, ...]:
+    """Every elicited quantity in the order of the decision measure (`model.decisive`).
+
+    The members' actual spread stands beside the model's (None before the model is fitted).
+    """
+    from model.analysis import NOT_FITTED
+    from model.decisive import decisive_disagreement
+
+    model = _model_spreads(analysis) if analysis.fit is not None else {}
+    out = []
+    for d in decisive_disagreement(analysis.data, analysis.evidence, analysis.defaults):
+        if analysis.fit is None:
+            spread, reason = None, NOT_FITTED
+        elif d.answered < 2:
+            spread, reason = None, FEWER_THAN_TWO
+        else:
+            spread, reason = model[d.quantity], None
         out.append(
             Disagreement(
-                f"credence:{s}",
-                Stat.of(cs[..., k]),
-                None if known else FEWER_THAN_TWO,
-                n,
+                d.quantity,
+                spread,
+                reason,
+                d.answered,
+                moves=d.moves,
+                log_odds_sd=d.log_odds_sd,
+                observed_sd=d.observed_sd,
+                logit_sd=d.logit_sd,
             )
         )
-    sp = post["spread"].values
-    answered = (~np.isnan(analysis.data.values)).sum(axis=0)
-    for j, col in enumerate(analysis.data.columns):
-        a = int(answered[j])
-        out.append(Disagreement(col, Stat.of(sp[..., j]), None if a >= 2 else FEWER_THAN_TWO, a))
-    # Unknown spreads keep their place in the order by their (prior-driven) mean, last.
-    ranked = sorted(out, key=lambda d: (d.reason is not None, -d.spread.mean))
-    return tuple(
-        d if d.reason is None else Disagreement(d.quantity, None, d.reason, d.answered)
-        for d in ranked
-    )
+    return tuple(out)
 
 
 def _participants(analysis: Analysis) -> tuple[Participant, ...]:
@@ -500,10 +533,11 @@ def _unfitted(analysis: Analysis) -> Result:
             factors=_pool_table(analysis.factor_pools(), fnames),
         ),
         participants=_participants(analysis),
-        disagreement=None,
+        disagreement=_disagreement(analysis),
         cruxes=None,
         undetected=None,
         diagnostics=None,
+        meta_predictions=meta_predictions(analysis.responses),
     )
 
 
@@ -574,8 +608,9 @@ def build_result(analysis: Analysis) -> Result:
             factors=_pool_table(analysis.factor_pools(), fnames),
         ),
         participants=_participants(analysis),
-        disagreement=_spreads(analysis),
+        disagreement=_disagreement(analysis),
         cruxes=_cruxes(analysis, consensus_terms),
         undetected=_undetected(analysis),
         diagnostics=_diagnostics(analysis),
+        meta_predictions=meta_predictions(analysis.responses),
     )

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from model.meta import meta_json
 from model.results import SCHEMING_LABELS, Result, Stat
 
 if TYPE_CHECKING:
@@ -108,15 +109,18 @@ def summary_json(result: Result) -> dict[str, Any]:
                 "quantity": d.quantity,
                 "spread": _stat_or_reason(d.spread, d.reason),
                 "answered": d.answered,
+                "moves": d.moves,
+                "log_odds_sd": _num(d.log_odds_sd),
+                "observed_sd": _num(d.observed_sd),
+                "logit_sd": _num(d.logit_sd),
             }
             for d in result.disagreement
-        ]
-        if result.disagreement is not None
-        else None,
+        ],
         "diagnostics": dataclasses.asdict(result.diagnostics)
         if result.diagnostics is not None
         else None,
     }
+    out["meta_predictions"] = meta_json(result.meta_predictions)
     if result.undetected is not None:
         out["undetected"] = {
             item: {

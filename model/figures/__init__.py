@@ -104,6 +104,7 @@ FIGURES: dict[str, Callable[[Analysis], Figure]] = {
     "crux": _fitted_only(crux, "Where members part from the consensus"),
     "undetected": _fitted_only(undetected, "Undetected misalignment"),
     "scheming_coherence": _fitted_only(scheming_coherence, "Do the scheming answers cohere?"),
+    "meta_predictions": lambda a: meta_predictions(a.result.meta_predictions, a.defaults),
 }
 """Every analysis figure by file name, each called on an `Analysis`."""
 

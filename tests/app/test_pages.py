@@ -373,8 +373,9 @@ def test_dashboard_shows_the_group_and_the_exports_work(db):
     assert at.metric[0].label == "Answered in round 1" and at.metric[0].value == "3"
     assert at.session_state["facilitator_tokens"][gid] == token
     assert at.query_params == {"group": gid, "token": token}
-    # one image per figure on the page (trajectories once, with its toggle)
-    assert len(at.image) == len(FIGURES) - 1
+    # one image per figure on the page (trajectories once, with its toggle; the
+    # meta-predictions figure waits for five forecasts)
+    assert len(at.image) == len(FIGURES) - 2
     consensus = next(d.value for d in at.dataframe if "consensus μ [94 % HDI]" in d.value.columns)
     assert len(consensus) == 4
     ranking = next(d.value for d in at.dataframe if "quantity" in d.value.columns)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.meta import TOO_FEW, MetaPredictions
 from model.results import (
     FITTED,
     Agreement,
@@ -215,6 +216,7 @@ def hand_made_result(defaults: Defaults, members: tuple[Member, ...] = MEMBERS) 
             for s in SCENARIO_IDS[1:]
         },
         undetected={COUNTS: UNDETECTED},
+        meta_predictions=MetaPredictions(answered=len(members), reason=TOO_FEW, resamples=0),
         diagnostics=Diagnostics(1.01, 400.0, 0, 2, 200, 1.0),
     )
 

@@ -554,6 +554,7 @@ def test_registry_names_every_analysis_figure():
         "crux",
         "undetected",
         "scheming_coherence",
+        "meta_predictions",
     }
 
 

@@ -184,6 +184,7 @@ def test_summary_json_is_the_documented_summary(analysis):
     from model.results import hdi
 
     got = summary_json(analysis.result)
+    got.pop("meta_predictions")  # added by the meta-predictions (tests/model/test_meta.py)
     diagnostics = got.pop("diagnostics")
     assert set(diagnostics) == {
         "max_rhat",
@@ -194,6 +195,11 @@ def test_summary_json_is_the_documented_summary(analysis):
         "seconds",
     }
     want = _reference_summary(analysis, hdi)
+    # The disagreement list is now ordered by the decision measure and has more fields
+    # (tested below); its model spreads are as documented.
+    got_spreads = {d["quantity"]: (d["spread"], d["answered"]) for d in got.pop("disagreement")}
+    want_spreads = {d["quantity"]: (d["spread"], d["answered"]) for d in want.pop("disagreement")}
+    assert json.dumps(got_spreads, sort_keys=True) == json.dumps(want_spreads, sort_keys=True)
     assert json.dumps(got, sort_keys=False) == json.dumps(want, sort_keys=False)
 
 
@@ -224,8 +230,41 @@ def test_spreads_follow_their_closed_forms(analysis):
     z = np.random.default_rng(1).standard_normal(20_000)
     mc = expit(theta[..., None] + tau[..., None] * z).std(axis=-1)
     assert np.max(np.abs(mc - spread)) < 0.01
-    means = [d.spread.mean for d in analysis.result.disagreement if d.spread is not None]
-    assert means == sorted(means, reverse=True)
+
+
+def test_disagreement_is_ordered_by_how_much_it_moves_the_log_odds(analysis, defaults):
+    """The decision measure recomputed member by member with scipy, and the order it gives."""
+    from scipy import stats
+
+    from model.individual import counts_rates
+
+    entries = analysis.result.disagreement
+    measures = [d.log_odds_sd for d in entries if d.log_odds_sd is not None]
+    assert measures == sorted(measures, reverse=True)
+    by_q = {d.quantity: d for d in entries}
+    item = next(e for e in analysis.evidence if e.id == "monitoring_counts")
+    m, fa = counts_rates(item, defaults)
+    terms, stated = [], []
+    for r in analysis.responses:
+        d = r.readings["monitoring_counts"]["D"]
+        if d is None:
+            continue
+        d = min(max(d, 0.005), 0.995)
+        stated.append(r.readings["monitoring_counts"]["D"])
+        terms.append(
+            stats.binom.logpmf(item.detected, item.episodes, m[3] * d + (1 - m[3]) * fa[3])
+        )
+    q = by_q["monitoring_counts:D"]
+    assert q.log_odds_sd == pytest.approx(np.std(terms, ddof=1), rel=1e-12)
+    assert q.observed_sd == pytest.approx(np.std(stated, ddof=1), rel=1e-12)
+    credence_a = [
+        max(r.scenarios["A"] / sum(r.scenarios.values()), 0.005) for r in analysis.responses
+    ]
+    assert by_q["credence:A"].log_odds_sd == pytest.approx(np.std(np.log(credence_a), ddof=1))
+    # the audit's case: the sensitivity under D, 1-5 % for most, decides far more than any
+    # credence, though its spread in probability units is small
+    assert entries[0].quantity == "monitoring_counts:D"
+    assert entries[0].observed_sd < by_q["credence:A"].observed_sd
 
 
 def test_new_member_bands_match_their_predictive_distributions(analysis):
@@ -318,13 +357,14 @@ def test_fewer_than_three_members_are_not_fitted_and_pools_never_extremize_one(n
     assert r.consensus_prior is None and r.consensus_posterior is None and r.scheming is None
     js = summary_json(r)
     assert js["group_model"] == "not fitted: fewer than 3 members"
+    # the members' own spread is still given; the model's is not
+    assert all(d["spread"] == "not fitted: fewer than 3 members" for d in js["disagreement"])
     for key in (
         "consensus_prior",
         "consensus_posterior",
         "agreement",
         "factors",
         "scheming",
-        "disagreement",
         "diagnostics",
     ):
         assert js[key] is None
