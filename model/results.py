@@ -14,14 +14,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.camps import Camps, find_camps
+from model.cruxes import Crux, member_cruxes
 from model.meta import MetaPredictions, meta_predictions
+from model.settle import Settler, what_would_settle_it
+from model.stats import HDI_PROB as HDI_PROB  # re-exported: figures read it from here
+from model.stats import Stat
+from model.stats import hdi as hdi
 from priors import SCENARIO_IDS
 
 if TYPE_CHECKING:
     from model.analysis import Analysis
-
-HDI_PROB = 0.94
-"""Probability mass of every interval the results report."""
 
 FITTED = "fitted"
 """`Result.group_model` when the group model was fitted."""
@@ -37,27 +40,6 @@ SCHEMING_LABELS = {
     "direct_new_member": "direct P(scheming), a new member",
 }
 """Plain names of the ``scheming`` entries, for tables."""
-
-
-def hdi(samples: np.ndarray, prob: float = HDI_PROB) -> tuple[float, float]:
-    """Narrowest interval holding `prob` of the samples (all chains and draws pooled)."""
-    import arviz as az  # heavy: loaded only when a fit is summarised
-
-    lo, hi = az.hdi(np.asarray(samples, dtype=float).ravel(), prob=prob)
-    return float(lo), float(hi)
-
-
-@dataclass(frozen=True)
-class Stat:
-    """A posterior summary: the mean and the 94 % HDI over all chains and draws."""
-
-    mean: float
-    hdi: tuple[float, float]
-
-    @classmethod
-    def of(cls, samples: np.ndarray) -> Stat:
-        """Summarise posterior draws (any shape; all of them pooled)."""
-        return cls(float(np.mean(samples)), hdi(samples))
 
 
 @dataclass(frozen=True)
@@ -222,34 +204,6 @@ class Undetected:
 
 
 @dataclass(frozen=True)
-class Crux:
-    """Members' posterior log-odds gaps to the consensus against A, split by source.
-
-    Attributes
-    ----------
-    versus : str
-        The scenario compared with A.
-    terms : tuple of str
-        "prior", then one per evidence item.
-    participants : tuple of str
-    gaps : ndarray, shape (N, T)
-        Member's term minus the consensus's (posterior mean); ±inf for a stated 0, NaN when
-        undefined.
-    """
-
-    versus: str
-    terms: tuple[str, ...]
-    participants: tuple[str, ...]
-    gaps: np.ndarray
-
-    @property
-    def totals(self) -> np.ndarray:
-        """Each member's whole gap: the sum of the parts (NaN where +inf meets -inf)."""
-        with np.errstate(invalid="ignore"):
-            return self.gaps.sum(axis=1)
-
-
-@dataclass(frozen=True)
 class Diagnostics:
     """Sampler diagnostics over the headline quantities."""
 
@@ -303,9 +257,12 @@ class Result:
     participants: tuple[Participant, ...]
     disagreement: tuple[Disagreement, ...]
     cruxes: Mapping[str, Crux] | None
+    cruxes_against: Mapping[str, Mapping[str, Crux]] | None
     undetected: Mapping[str, Undetected] | None
     diagnostics: Diagnostics | None
     meta_predictions: MetaPredictions
+    what_would_settle_it: tuple[Settler, ...] | None
+    camps: Camps
 
     @property
     def fitted(self) -> bool:
@@ -465,17 +422,6 @@ def _participants(analysis: Analysis) -> tuple[Participant, ...]:
     return tuple(out)
 
 
-def _cruxes(analysis: Analysis, consensus_terms: np.ndarray) -> dict[str, Crux]:
-    names = tuple(u.participant for u in analysis.updates)
-    terms = ("prior", *(e.id for e in analysis.evidence))
-    out = {}
-    for k, s in enumerate(SCENARIO_IDS[1:]):
-        with np.errstate(invalid="ignore"):
-            gaps = np.array([u.terms[:, k] - consensus_terms[:, k] for u in analysis.updates])
-        out[s] = Crux(s, terms, names, gaps.reshape(len(names), len(terms)))
-    return out
-
-
 def _undetected(analysis: Analysis) -> dict[str, Undetected] | None:
     from model.individual import counts_rates
 
@@ -535,9 +481,12 @@ def _unfitted(analysis: Analysis) -> Result:
         participants=_participants(analysis),
         disagreement=_disagreement(analysis),
         cruxes=None,
+        cruxes_against=None,
         undetected=None,
         diagnostics=None,
         meta_predictions=meta_predictions(analysis.responses),
+        what_would_settle_it=None,
+        camps=find_camps(analysis.data, seed=analysis.seed),
     )
 
 
@@ -577,7 +526,7 @@ def build_result(analysis: Analysis) -> Result:
     fnames = [*defaults.factor_ids, defaults.direct.id]
     lo = post["log_odds"]
     terms = lo.coords["term"].values.tolist()
-    consensus_terms = lo.mean(("chain", "draw")).transpose("term", "versus").values
+    against = member_cruxes(analysis)
     return Result(
         n_participants=n,
         scenarios=tuple(SCENARIO_IDS),
@@ -609,8 +558,19 @@ def build_result(analysis: Analysis) -> Result:
         ),
         participants=_participants(analysis),
         disagreement=_disagreement(analysis),
-        cruxes=_cruxes(analysis, consensus_terms),
+        cruxes=against["A"],
+        cruxes_against=against,
         undetected=_undetected(analysis),
         diagnostics=_diagnostics(analysis),
         meta_predictions=meta_predictions(analysis.responses),
+        what_would_settle_it=what_would_settle_it(
+            analysis.updates,
+            analysis.evidence,
+            defaults,
+            post["consensus_posterior"]
+            .transpose("chain", "draw", "scenario")
+            .values.reshape(-1, len(SCENARIO_IDS)),
+            seed=analysis.seed,
+        ),
+        camps=find_camps(data, seed=analysis.seed),
     )

@@ -86,8 +86,8 @@ import numpy as np
 from scipy import special, stats
 
 from model.individual import IndividualUpdate, counts_rates
-from model.results import Stat, hdi
 from model.schema import reading_default
+from model.stats import Stat, hdi
 from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem
 
 MAX_PAIRS = 2000

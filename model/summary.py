@@ -13,8 +13,10 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from model.camps import camps_json
 from model.meta import meta_json
 from model.results import SCHEMING_LABELS, Result, Stat
+from model.settle import settle_json
 
 if TYPE_CHECKING:
     from model.analysis import Analysis
@@ -121,6 +123,10 @@ def summary_json(result: Result) -> dict[str, Any]:
         else None,
     }
     out["meta_predictions"] = meta_json(result.meta_predictions)
+    out["what_would_settle_it"] = (
+        None if result.what_would_settle_it is None else settle_json(result.what_would_settle_it)
+    )
+    out["camps"] = camps_json(result.camps)
     if result.undetected is not None:
         out["undetected"] = {
             item: {

@@ -20,7 +20,6 @@ from model.individual import (
     update,
     update_terms,
 )
-from model.results import hdi
 from model.schema import validate_response
 from model.settle import (
     MAX_OUTCOMES,
@@ -35,6 +34,7 @@ from model.settle import (
     settle_json,
     what_would_settle_it,
 )
+from model.stats import hdi
 from priors import SCENARIO_IDS, parse_evidence
 
 SETTLES, OPPOSITE, FLAT = "settles", "opposite", "flat"
