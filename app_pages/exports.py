@@ -21,6 +21,7 @@ from model.report import html_report
 from model.results import Result
 from model.rounds import RoundComparison
 from model.sampling import DEFAULT_DRAWS, DEFAULT_TUNE
+from model.spreadsheet import escape_cell
 from model.summary import summary_text
 from priors import Defaults, parse_evidence
 from priors.errors import BadInputError, EvidenceError, ImportFileError
@@ -36,7 +37,6 @@ MIME = {
     "html": "text/html",
     "nc": "application/x-netcdf",
 }
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 # Fixed metadata, so the same analysis exports the same bytes (as model.figures.save_all).
 _METADATA = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
@@ -204,12 +204,13 @@ def import_group_file(store: Store, raw: bytes, defaults: Defaults) -> ImportedG
 def member_links_csv(rows: Sequence[tuple[str, str]]) -> str:
     """Member names and their come-back links as CSV, for the facilitator to send on.
 
-    A name that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or
-    a carriage return) gets a leading apostrophe, so it shows as text.
+    A cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or
+    a carriage return) gets a leading apostrophe, so it shows as text
+    (`model.spreadsheet.escape_cell`, as in the responses CSV).
     """
     out = StringIO()
     writer = csv.writer(out)
     writer.writerow(["member", "come-back link"])
     for name, link in rows:
-        writer.writerow(["'" + name if name.startswith(_FORMULA_START) else name, link])
+        writer.writerow([escape_cell(name), escape_cell(link)])
     return out.getvalue()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from model.schema import MAX_RATIONALE_CHARS, Response, ResponseError, validate_group
+from model.spreadsheet import escape_cell, unescape_cell
 from priors import SCENARIO_IDS, Defaults, EvidenceItem, load_defaults
 from priors.limits import MAX_FILE_BYTES
 
@@ -46,20 +47,29 @@ def csv_columns(evidence: Sequence[EvidenceItem], defaults: Defaults) -> list[st
     ]
 
 
+def _text_cell(value: str | None) -> str | None:
+    """A text cell as written: the spreadsheet escape (see `model.spreadsheet`) undone."""
+    return None if value is None else unescape_cell(value)
+
+
 def _row_to_raw(row: dict[str, str], evidence: Sequence[EvidenceItem], defaults: Defaults) -> dict:
     return {
-        "participant": row.get("participant"),
+        "participant": _text_cell(row.get("participant")),
         "scenarios": {s: row.get(s) for s in SCENARIO_IDS},
         "factors": {f: row.get(f) for f in defaults.factor_ids},
         "p_scheming": row.get(defaults.direct.id),
         "readings": {e.id: {s: row.get(f"{e.id}:{s}") for s in SCENARIO_IDS} for e in evidence},
-        "rationale": row.get("rationale") or "",
+        "rationale": _text_cell(row.get("rationale")) or "",
         "meta": {s: row.get(f"meta:{s}") for s in SCENARIO_IDS},
     }
 
 
 def parse_csv(text: str, *, evidence: Sequence[EvidenceItem], defaults: Defaults) -> list[dict]:
-    """CSV text to raw response dicts; checks the header first."""
+    """CSV text to raw response dicts; checks the header first.
+
+    A name or rationale written with the spreadsheet escape (a leading apostrophe before
+    =, +, -, @, a tab or a carriage return; `model.spreadsheet`) is read without it.
+    """
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     known = csv_columns(evidence, defaults)
@@ -151,26 +161,34 @@ def parse_responses(
 
 
 def _cell(v: Any) -> Any:
-    return "" if v is None else v
+    """A number cell: empty for no answer; -0.0 as 0.0, so no cell starts with a minus."""
+    if v is None:
+        return ""
+    return abs(v) if v == 0 else v
 
 
 def responses_to_csv(
     responses: Sequence[Response], *, evidence: Sequence[EvidenceItem], defaults: Defaults
 ) -> str:
-    """The documented CSV (empty cells = no answer)."""
+    """The documented CSV (empty cells = no answer).
+
+    Names and rationales a spreadsheet would run as formulas get a leading apostrophe
+    (`model.spreadsheet.escape_cell`), which `parse_responses` removes again; number cells
+    are written as numbers, never escaped.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(csv_columns(evidence, defaults))
     for r in responses:
         writer.writerow(
             [
-                r.participant,
-                *(r.scenarios[s] for s in SCENARIO_IDS),
+                escape_cell(r.participant),
+                *(_cell(r.scenarios[s]) for s in SCENARIO_IDS),
                 *(_cell(r.factors[f]) for f in defaults.factor_ids),
                 _cell(r.p_scheming),
                 *(_cell(r.readings[e.id][s]) for e in evidence for s in SCENARIO_IDS),
                 *(_cell(None if r.meta is None else r.meta[s]) for s in SCENARIO_IDS),
-                r.rationale,
+                escape_cell(r.rationale),
             ]
         )
     return buf.getvalue()
