@@ -13,52 +13,92 @@ from store import MAX_GROUP_NAME_CHARS, ImportedGroup
 
 CREATED_KEY = "start_created_group"  # the group made in this browser session, for its links
 IMPORTED_KEY = "start_imported"  # {group id: [(member name, new come-back link)]}
+MESSAGE_KEY = "start_message"  # (where, kind, text) of the last create or import, shown once
+NAME_KEY = "start_name"
+EVIDENCE_KEY = "start_evidence"
+UPLOAD_KEY = "start_import_file"
+CONFIRM_ANOTHER_KEY = "start_confirm_another"
 
 
-def _create(name: str, evidence_text: str) -> None:
-    """Validate, then write; on any problem show it and write nothing."""
-    if not name.strip():
-        st.error("Give the group a name (for example the workshop or team).")
+def _say(where: str, kind: str, text: str) -> None:
+    st.session_state[MESSAGE_KEY] = (where, kind, text)
+
+
+def _show_message(where: str) -> None:
+    message = st.session_state.get(MESSAGE_KEY)
+    if message is None or message[0] != where:
         return
+    del st.session_state[MESSAGE_KEY]
+    _, kind, text = message
+    (st.success if kind == "success" else st.error)(text)
+
+
+# --- callbacks (run before the page, so the page shows the links at once) -------------------
+
+
+def _create() -> None:
+    """Validate, then write; on any problem say so and write nothing."""
+    state = st.session_state
+    if state.get(CREATED_KEY):  # a second click before the page caught up: one group only
+        return
+    name = state.get(NAME_KEY) or ""
+    if not name.strip():
+        _say("form", "error", "Give the group a name (for example the workshop or team).")
+        return
+    evidence_text = state.get(EVIDENCE_KEY) or ""
     try:
         items = parse_evidence(evidence_text, source="evidence")
     except CruxboardError as exc:
-        st.error(
-            "The evidence is not valid, so no group was created:  \n" + common.md_escape(str(exc))
+        _say(
+            "form",
+            "error",
+            "The evidence is not valid, so no group was created:  \n" + common.md_escape(str(exc)),
         )
         return
     try:
         group, token = common.get_store().create_group(name, evidence=evidence_text)
     except CruxboardError as exc:
-        st.error(common.md_escape(str(exc)))
+        _say("form", "error", common.md_escape(str(exc)))
         return
-    st.session_state[common.GROUP_KEY] = group.id
-    st.session_state[CREATED_KEY] = group.id
+    state[common.GROUP_KEY] = group.id
+    state[CREATED_KEY] = group.id
     common.remember_token(common.FACILITATOR_TOKENS, group.id, token)
-    st.success(f"Group created with {len(items)} evidence item(s).")
+    _say("links", "success", f"Group created with {len(items)} evidence item(s).")
 
 
-def _import(upload) -> None:
+def _import() -> None:
     """Check the whole file, then import it in one transaction; on any problem write nothing."""
+    state = st.session_state
+    if state.get(CREATED_KEY):
+        return
+    upload = state.get(UPLOAD_KEY)
     if upload is None:
-        st.error("Choose the whole-group file (.json) first.")
+        _say("import", "error", "Choose the whole-group file (.json) first.")
         return
     try:
         imported = exports.import_group_file(
             common.get_store(), upload.getvalue(), common.defaults()
         )
     except CruxboardError as exc:
-        st.error("Nothing was imported.  \n" + common.md_escape(str(exc)))
+        _say("import", "error", "Nothing was imported.  \n" + common.md_escape(str(exc)))
         return
     group_id = imported.group.id
-    st.session_state[common.GROUP_KEY] = group_id
-    st.session_state[CREATED_KEY] = group_id
+    state[common.GROUP_KEY] = group_id
+    state[CREATED_KEY] = group_id
     common.remember_token(common.FACILITATOR_TOKENS, group_id, imported.facilitator_token)
-    st.session_state.setdefault(IMPORTED_KEY, {})[group_id] = _member_links(imported)
-    st.success(
+    state.setdefault(IMPORTED_KEY, {})[group_id] = _member_links(imported)
+    _say(
+        "links",
+        "success",
         f"Imported {len(imported.participants)} member(s) and "
-        f"{imported.revisions} revision(s) as a new group."
+        f"{imported.revisions} revision(s) as a new group.",
     )
+
+
+def _another() -> None:
+    """Back to an empty form; the links of the group just made are no longer shown."""
+    for key in (CREATED_KEY, MESSAGE_KEY, NAME_KEY, EVIDENCE_KEY, UPLOAD_KEY, CONFIRM_ANOTHER_KEY):
+        st.session_state.pop(key, None)
 
 
 def _member_links(imported: ImportedGroup) -> list[tuple[str, str]]:
@@ -68,54 +108,80 @@ def _member_links(imported: ImportedGroup) -> list[tuple[str, str]]:
     ]
 
 
-def _links(group_id: str) -> None:
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _links(group_id: str) -> bool:
+    """The new group's links, first on the page; False if there is nothing to show."""
     token = st.session_state.get(common.FACILITATOR_TOKENS, {}).get(group_id)
     group = common.get_store().get_group(group_id)
     if group is None or token is None:
-        return
-    st.subheader("Your links")
-    st.markdown("Group: ")
-    st.text(group.name)
-    st.markdown(
-        "**1. Participant link: share this one.** Everyone in the group opens it to give "
-        "their answers. It shows nobody else's answers."
-    )
-    common.show_link(
-        "elicit", {"group": group_id}, label="Open the participant page", key="start_join_link"
-    )
-    st.markdown(
-        "**2. Facilitator link: keep this one private.** It opens the dashboard with every "
-        "member's answers and the exports. Save it now (bookmark or password manager): it "
-        "cannot be shown again after this browser session ends, and anyone who has it can "
-        "see all answers."
-    )
-    common.show_link(
-        "dashboard",
-        {"group": group_id, "token": token},
-        label="Open the facilitator dashboard",
-        key="start_facilitator_link",
-    )
-    members = st.session_state.get(IMPORTED_KEY, {}).get(group_id)
-    if members:
+        return False
+    _show_message("links")
+    with st.container(key="start_links"):
+        st.subheader("Your links")
         st.markdown(
-            f"**3. Members' new come-back links ({len(members)}).** The old links do not open "
-            "the imported group. Send each member only their own link: it lets whoever holds "
-            "it see and revise that member's answers."
+            "Send the **participant link** to everyone in the group; keep the **facilitator "
+            "link** to yourself. Each box has a copy button."
         )
-        st.download_button(
-            "Members' come-back links (CSV)",
-            data=exports.member_links_csv(members),
-            file_name="member-links.csv",
-            mime=exports.MIME["csv"],
-            key="start_dl_member_links",
-            on_click="ignore",
-            icon=":material/download:",
+        st.markdown("Group: ")
+        st.text(group.name)
+        st.markdown(
+            "**1. Participant link: share this one.** Everyone in the group opens it to give "
+            "their answers. It shows nobody else's answers."
+        )
+        common.show_link(
+            "elicit", {"group": group_id}, label="Open the participant page", key="start_join_link"
+        )
+        st.markdown(
+            "**2. Facilitator link: keep this one private.** It opens the dashboard with every "
+            "member's answers and the exports. Save it now (bookmark or password manager): it "
+            "cannot be shown again after this browser session ends, and anyone who has it can "
+            "see all answers."
+        )
+        common.show_link(
+            "dashboard",
+            {"group": group_id, "token": token},
+            label="Open the facilitator dashboard",
+            key="start_facilitator_link",
+        )
+        members = st.session_state.get(IMPORTED_KEY, {}).get(group_id)
+        if members:
+            st.markdown(
+                f"**3. Members' new come-back links ({len(members)}).** The old links do not "
+                "open the imported group. Send each member only their own link: it lets "
+                "whoever holds it see and revise that member's answers."
+            )
+            st.download_button(
+                "Members' come-back links (CSV)",
+                data=exports.member_links_csv(members),
+                file_name="member-links.csv",
+                mime=exports.MIME["csv"],
+                key="start_dl_member_links",
+                on_click="ignore",
+                icon=":material/download:",
+            )
+    return True
+
+
+def _create_another() -> None:
+    with st.container(border=True, key="start_another"):
+        st.markdown("**Create another group**")
+        st.warning(
+            "This page will then no longer show the facilitator link above: save it first. "
+            "The group itself is kept, and its dashboard still opens with that link."
+        )
+        confirm = st.checkbox("I have saved the facilitator link", key=CONFIRM_ANOTHER_KEY)
+        st.button(
+            "Create another group",
+            key="start_another_button",
+            disabled=not confirm,
+            on_click=_another,
+            help="Clears the form for a new group.",
         )
 
 
-def main() -> None:
-    """Render the Start page."""
-    st.title("Cruxboard")
+def _form() -> None:
     st.markdown(
         "Cruxboard asks each member of a group what they believe about how AI alignment goes "
         "as capability grows (four scenarios A–D), the factors of scheming and how they read "
@@ -123,13 +189,13 @@ def main() -> None:
     )
     st.header("Create a group")
     with st.form("start_form"):
-        name = st.text_input(
-            "Group name", key="start_name", max_chars=MAX_GROUP_NAME_CHARS, placeholder="Team X"
+        st.text_input(
+            "Group name", key=NAME_KEY, max_chars=MAX_GROUP_NAME_CHARS, placeholder="Team X"
         )
-        evidence_text = st.text_area(
+        st.text_area(
             "Evidence the group has seen (TOML)",
             value=EXAMPLE_EVIDENCE,
-            key="start_evidence",
+            key=EVIDENCE_KEY,
             height=380,
             help=(
                 'Each item starts with [[evidence]] and has an id ([a-z0-9_]), a kind ("counts": '
@@ -138,9 +204,10 @@ def main() -> None:
                 "examples; the format is in the README."
             ),
         )
-        submitted = st.form_submit_button("Create the group", key="start_create", type="primary")
-    if submitted:
-        _create(name, evidence_text)
+        st.form_submit_button(
+            "Create the group", key="start_create", type="primary", on_click=_create
+        )
+    _show_message("form")
     with st.expander("Or import a group from a whole-group file"):
         st.markdown(
             "Upload the JSON file saved with **Whole group** on a dashboard (here or on another "
@@ -150,14 +217,23 @@ def main() -> None:
         upload = st.file_uploader(
             "Whole-group file (JSON)",
             type=["json"],
-            key="start_import_file",
+            key=UPLOAD_KEY,
             max_upload_size=MAX_IMPORT_BYTES // (1024 * 1024),
         )
-        if st.button("Import the group", key="start_import", disabled=upload is None):
-            _import(upload)
+        st.button("Import the group", key="start_import", disabled=upload is None, on_click=_import)
+        _show_message("import")
+
+
+def main() -> None:
+    """Render the Start page: the new group's links once made, else the form."""
+    st.title("Cruxboard")
     created = st.session_state.get(CREATED_KEY)
     if created:
-        _links(created)
+        if _links(created):
+            _create_another()
+            return
+        st.session_state.pop(CREATED_KEY)  # its links cannot be shown: the form again
+    _form()
 
 
 main()
