@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from model.figures._style import MAX_ROWS, SCENARIO_COLOURS, figure, no_data, titles
+from model.figures.argument import camps, settle
 from model.figures.coherence import scheming_coherence
 from model.figures.credences import participants_vs_consensus, pools, prior_vs_posterior
 from model.figures.curves import scenario_sketch, trajectories
@@ -41,6 +42,7 @@ __all__ = [
     "PNG_DPI",
     "SAVE_FORMATS",
     "SCENARIO_COLOURS",
+    "camps",
     "consensus_weights",
     "crux",
     "factor_spread",
@@ -51,6 +53,7 @@ __all__ = [
     "save_all",
     "scenario_sketch",
     "scheming_coherence",
+    "settle",
     "trajectories",
     "undetected",
 ]
@@ -67,6 +70,11 @@ def consensus_weights(result: Result) -> dict[str, float] | None:
     if result.consensus_posterior is None:
         return None
     return {s: stat.mean for s, stat in result.consensus_posterior.items()}
+
+
+def item_texts(result: Result) -> dict[str, str]:
+    """Each evidence item's text by its id (figures show the text, files keep the id)."""
+    return {str(e["id"]): str(e["text"]) for e in result.evidence}
 
 
 def not_fitted(result: Result, title: str) -> Figure:
@@ -105,6 +113,10 @@ FIGURES: dict[str, Callable[[Analysis], Figure]] = {
     "undetected": _fitted_only(undetected, "Undetected misalignment"),
     "scheming_coherence": _fitted_only(scheming_coherence, "Do the scheming answers cohere?"),
     "meta_predictions": lambda a: meta_predictions(a.result.meta_predictions, a.defaults),
+    "what_would_settle_it": lambda a: settle(
+        a.result.what_would_settle_it, a.defaults, item_texts(a.result)
+    ),
+    "camps": lambda a: camps(a.result.camps, a.defaults),
 }
 """Every analysis figure by file name, each called on an `Analysis`."""
 

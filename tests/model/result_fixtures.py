@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.camps import Camp, CampMember, Camps
 from model.meta import TOO_FEW, MetaPredictions
 from model.results import (
     FITTED,
@@ -30,6 +31,7 @@ from model.results import (
     Stat,
     Undetected,
 )
+from model.settle import Settler
 from priors import SCENARIO_IDS, Defaults
 
 COUNTS = "monitoring_counts"
@@ -217,6 +219,25 @@ def hand_made_result(defaults: Defaults, members: tuple[Member, ...] = MEMBERS) 
         },
         undetected={COUNTS: UNDETECTED},
         meta_predictions=MetaPredictions(answered=len(members), reason=TOO_FEW, resamples=0),
+        cruxes_against=None,
+        what_would_settle_it=(
+            Settler("q1", "question", Stat(0.05, (0.02, 0.08)), 0.3, False, (), 0.04, 3, 0.2),
+            Settler(COUNTS, "counts", Stat(-0.02, (-0.03, -0.01)), None, True, (), -0.02, 3, 0.2),
+        ),
+        camps=Camps(
+            k=2,
+            method="hand-made",
+            reason=None,
+            members=tuple(
+                CampMember(m.name, 1 + i % 2, 0.9, float(i), float(-i))
+                for i, m in enumerate(members)
+            ),
+            camps=(Camp(1, 2, "reads D lower", ()), Camp(2, 1, "reads D higher", ())),
+            common_ground=(),
+            axes_explained=(0.5, 0.2),
+            axes_quantities=(("credence:A",), ("credence:D",)),
+            scores=(),
+        ),
         diagnostics=Diagnostics(1.01, 400.0, 0, 2, 200, 1.0),
     )
 
