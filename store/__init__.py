@@ -6,8 +6,8 @@ variable: the caller passes the database URL.
 
 One concern per module: `records` (what the store hands out), `schema` (tables and
 migrations), `engine` (URL, SQLite set-up, corruption check, transactions), `tokens`,
-`checks` (values passed in), `groupfile` (the whole-group JSON file), `errors`, and
-`repository` (the `Store` itself).
+`checks` (values passed in), `status` (members removed or merged, and the rules for it),
+`groupfile` (the whole-group JSON file), `errors`, and `repository` (the `Store` itself).
 """
 
 from priors.errors import StoreError
@@ -16,7 +16,7 @@ from priors.limits import MAX_NAME_CHARS as MAX_DISPLAY_NAME_CHARS
 from store.engine import BUSY_TIMEOUT_SECONDS
 from store.errors import CorruptDatabaseError, NotFoundError, SchemaError
 from store.groupfile import EXPORT_FORMAT, EXPORT_VERSION, export_json, parse_export_json
-from store.records import Group, ImportedGroup, Participant, Revision
+from store.records import Group, ImportedGroup, Participant, Revision, StatusChange
 from store.repository import Store
 from store.schema import SCHEMA_VERSION
 
@@ -37,6 +37,7 @@ __all__ = [
     "Participant",
     "Revision",
     "SchemaError",
+    "StatusChange",
     "Store",
     "StoreError",
     "export_json",

@@ -13,20 +13,32 @@ from typing import Any
 from priors.errors import BadInputError, ImportFileError
 from priors.limits import MAX_EVIDENCE_CHARS, MAX_GROUP_NAME_CHARS, MAX_NAME_CHARS, MAX_ROUNDS
 from store.checks import check_text, is_int, payload_json, short
-from store.records import Group, Participant, Revision
+from store.records import Group, Participant, Revision, StatusChange
+from store.schema import STATUS_ACTIONS
+from store.status import refusal
 
 EXPORT_FORMAT = "cruxboard.group"
 """Value of ``"format"`` in `Store.export_group` output."""
 
-EXPORT_VERSION = 1
-"""Value of ``"format_version"`` in `Store.export_group` output."""
+EXPORT_VERSION = 2
+"""Value of ``"format_version"`` in `Store.export_group` output.
+
+Version 2 added ``statuses`` (members removed, merged and restored); version 1 files,
+which have none, are still read.
+"""
+
+READ_VERSIONS = (1, 2)
+"""The ``"format_version"`` values `parse_export` reads."""
 
 _FIELDS = {
-    "data": ("format", "format_version", "group", "participants", "revisions"),
+    "data": ("format", "format_version", "group", "participants", "revisions", "statuses"),
+    "data_v1": ("format", "format_version", "group", "participants", "revisions"),
     "group": ("id", "name", "evidence", "current_round", "created_at"),
     "participant": ("id", "display_name", "created_at"),
     "revision": ("id", "participant_id", "round", "payload", "created_at"),
+    "status": ("id", "participant_id", "action", "into_participant_id", "by", "created_at"),
 }
+_MAX_BY_CHARS = 32
 
 _REUPLOAD = "upload the .json file the dashboard's 'Whole group' button saved"
 
@@ -51,6 +63,17 @@ class FileRevision:
 
 
 @dataclass(frozen=True, slots=True)
+class FileStatus:
+    """A member's status change as a checked file gives it (ids as in the file)."""
+
+    file_participant_id: int
+    action: str
+    file_into_id: int | None
+    by: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class GroupFile:
     """A checked whole-group file: everything `Store.import_group` writes, ids aside."""
 
@@ -60,10 +83,14 @@ class GroupFile:
     created_at: dt.datetime
     members: tuple[FileMember, ...]
     revisions: tuple[FileRevision, ...]
+    statuses: tuple[FileStatus, ...] = ()
 
 
 def export_dict(
-    group: Group, participants: Sequence[Participant], revisions: Sequence[Revision]
+    group: Group,
+    participants: Sequence[Participant],
+    revisions: Sequence[Revision],
+    statuses: Sequence[StatusChange] = (),
 ) -> dict[str, Any]:
     """The whole-group file's content as a JSON-serialisable dict; times as ISO 8601 in UTC."""
     return {
@@ -89,6 +116,17 @@ def export_dict(
                 "created_at": r.created_at.isoformat(),
             }
             for r in revisions
+        ],
+        "statuses": [
+            {
+                "id": c.id,
+                "participant_id": c.participant_id,
+                "action": c.action,
+                "into_participant_id": c.into_participant_id,
+                "by": c.by,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in statuses
         ],
     }
 
@@ -146,12 +184,12 @@ def parse_export(data: object) -> GroupFile:
             "this is not a Cruxboard group export"
         )
     version = data.get("format_version")
-    if version != EXPORT_VERSION:
+    if not is_int(version) or version not in READ_VERSIONS:
         raise ImportFileError(
-            f"import: 'format_version' is {short(version)}; this Cruxboard reads version "
-            f"{EXPORT_VERSION} (a newer export needs a newer Cruxboard)"
+            f"import: 'format_version' is {short(version)}; this Cruxboard reads versions "
+            f"{', '.join(map(str, READ_VERSIONS))} (a newer export needs a newer Cruxboard)"
         )
-    _only_known(data, "data", "data")
+    _only_known(data, "data" if version >= 2 else "data_v1", "data")
     group = _field(data, "group", dict, "data")
     _only_known(group, "group", "group")
     current_round = _field(group, "current_round", int, "group")
@@ -168,7 +206,8 @@ def parse_export(data: object) -> GroupFile:
     members = _members(_field(data, "participants", list, "data"))
     known = {member.file_id for member in members}
     revisions = _revisions(_field(data, "revisions", list, "data"), known, current_round)
-    return GroupFile(name, evidence, current_round, created_at, members, revisions)
+    statuses = _statuses(_field(data, "statuses", list, "data"), known) if version >= 2 else ()
+    return GroupFile(name, evidence, current_round, created_at, members, revisions, statuses)
 
 
 def _members(items: list[Any]) -> tuple[FileMember, ...]:
@@ -218,6 +257,45 @@ def _revisions(items: list[Any], known: set[int], current_round: int) -> tuple[F
         created_at = _time(_field(answer, "created_at", str, where), f"{where} created_at")
         revisions.append(FileRevision(participant_id, round_, text, created_at))
     return tuple(revisions)
+
+
+def _statuses(items: list[Any], known: set[int]) -> tuple[FileStatus, ...]:
+    """Check each change, and that the changes in file order are ones the Store allows."""
+    statuses: list[FileStatus] = []
+    now: dict[int, str | None] = {}
+    for index, change in enumerate(items):
+        where = f"statuses[{index}]"
+        if not isinstance(change, dict):
+            raise ImportFileError(f"import: {where} must be a dict, not {type(change).__name__}")
+        _only_known(change, "status", where)
+        member = _field(change, "participant_id", int, where)
+        action = _field(change, "action", str, where)
+        if action not in STATUS_ACTIONS:
+            raise ImportFileError(
+                f"import: {where} action is {short(action)}; it must be one of "
+                f"{', '.join(STATUS_ACTIONS)}"
+            )
+        if "into_participant_id" not in change:
+            raise ImportFileError(f"import: {where} has no 'into_participant_id'")
+        into = change["into_participant_id"]
+        if into is not None and not is_int(into):
+            raise ImportFileError(
+                f"import: {where}['into_participant_id'] must be int or null, not "
+                f"{type(into).__name__}"
+            )
+        for who in (member, into):
+            if who is not None and who not in known:
+                raise ImportFileError(
+                    f"import: {where} names participant {who}, who is not in 'participants'"
+                )
+        problem = refusal(action, member, into, now, lambda k: f"participant {k}")
+        if problem is not None:
+            raise ImportFileError(f"import: {where}: {problem}")
+        by = _text(_field(change, "by", str, where), f"{where} by", _MAX_BY_CHARS)
+        created_at = _time(_field(change, "created_at", str, where), f"{where} created_at")
+        statuses.append(FileStatus(member, action, into, by, created_at))
+        now[member] = action
+    return tuple(statuses)
 
 
 def _only_known(obj: dict[str, Any], kind: str, where: str) -> None:

@@ -1,4 +1,4 @@
-"""The records the store hands out: groups, participants, revisions and an imported group."""
+"""The records the store hands out: groups, participants, revisions, status changes, imports."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -77,6 +77,41 @@ class Revision:
     group_id: str
     round: int
     payload: dict[str, Any]
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One entry in the append-only record of members removed, merged or restored.
+
+    A member's status is the action of their newest change: "removed" or "merged" sets the
+    member aside (their revisions stay, but no longer count), "restored" or no change at
+    all leaves them counted. Nothing in the record is ever updated or deleted.
+
+    Attributes
+    ----------
+    id : int
+        Store id; increases with every change written, so the newest has the largest.
+    participant_id : int
+        The member whose status changed.
+    group_id : str
+        Their group.
+    action : str
+        "removed", "merged" or "restored".
+    into_participant_id : int or None
+        For "merged": the member kept, whose answers stand; None for the other actions.
+    by : str
+        Who made the change: "facilitator".
+    created_at : datetime.datetime
+        When, timezone-aware UTC.
+    """
+
+    id: int
+    participant_id: int
+    group_id: str
+    action: str
+    into_participant_id: int | None
+    by: str
     created_at: dt.datetime
 
 

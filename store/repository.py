@@ -1,4 +1,4 @@
-"""The Store: groups, participants and append-only response revisions in SQL."""
+"""The Store: groups, participants, append-only response revisions and member status in SQL."""
 
 import datetime as dt
 import json
@@ -15,7 +15,7 @@ from store.checks import check_id, check_round, check_text, payload_json
 from store.engine import open_engine, resolve_url, transaction
 from store.errors import NotFoundError
 from store.groupfile import export_dict, parse_export
-from store.records import Group, ImportedGroup, Participant, Revision
+from store.records import Group, ImportedGroup, Participant, Revision, StatusChange
 from store.rows import (
     GROUP_COLUMNS,
     PARTICIPANT_COLUMNS,
@@ -25,6 +25,7 @@ from store.rows import (
     participant_from,
     revision_from,
 )
+from store.status import STATUS_COLUMNS, current, refusal, set_aside_ids, status_from
 from store.tokens import (
     hash_token,
     new_group_id,
@@ -241,16 +242,18 @@ class Store:
             return None
         return participant_from(row)
 
-    def participants(self, group_id: str) -> list[Participant]:
-        """Return the group's participants in the order they joined (empty if no group)."""
+    def participants(self, group_id: str, *, include_removed: bool = False) -> list[Participant]:
+        """Return the group's participants in the order they joined (empty if no group).
+
+        Members removed or merged by the facilitator are left out unless `include_removed`.
+        """
         if not plausible_group_id(group_id):
             return []
+        query = select(*PARTICIPANT_COLUMNS).where(schema.participants.c.group_id == group_id)
+        if not include_removed:
+            query = query.where(schema.participants.c.id.not_in(set_aside_ids(group_id)))
         with self._transaction() as conn:
-            rows = conn.execute(
-                select(*PARTICIPANT_COLUMNS)
-                .where(schema.participants.c.group_id == group_id)
-                .order_by(schema.participants.c.id)
-            ).all()
+            rows = conn.execute(query.order_by(schema.participants.c.id)).all()
         return [participant_from(row) for row in rows]
 
     # -- revisions ------------------------------------------------------------------------
@@ -276,8 +279,9 @@ class Store:
         Raises
         ------
         BadInputError
-            If the payload is not such a JSON object or is too large, or the round is not
-            open. Nothing is written.
+            If the payload is not such a JSON object or is too large, the round is not
+            open, or the facilitator removed or merged the participant (their answer would
+            not count). Nothing is written.
         NotFoundError
             If there is no such participant.
         """
@@ -298,6 +302,7 @@ class Store:
                     f"round {round} is not open: the group is in round {found.current_round}; "
                     f"answers go to rounds 1 to {found.current_round}"
                 )
+            _refuse_set_aside(current(conn, found.group_id, [participant_id]).get(participant_id))
             revision_id = conn.scalar(
                 insert(schema.revisions)
                 .values(
@@ -324,7 +329,9 @@ class Store:
             ).all()
         return [revision_from(row) for row in rows]
 
-    def latest_revisions(self, group_id: str, *, round: int) -> list[tuple[Participant, Revision]]:
+    def latest_revisions(
+        self, group_id: str, *, round: int, include_removed: bool = False
+    ) -> list[tuple[Participant, Revision]]:
         """Return each participant's newest revision in a round.
 
         Parameters
@@ -333,6 +340,9 @@ class Store:
             The group's id.
         round : int
             The round, from 1.
+        include_removed : bool, default False
+            Also members the facilitator removed or merged into another (whose answers
+            otherwise no longer count; a merge keeps the other member's answers).
 
         Returns
         -------
@@ -343,11 +353,12 @@ class Store:
         check_round(round)
         if not plausible_group_id(group_id):
             return []
-        newest = (
-            select(func.max(schema.revisions.c.id))
-            .where(schema.revisions.c.group_id == group_id, schema.revisions.c.round == round)
-            .group_by(schema.revisions.c.participant_id)
+        newest = select(func.max(schema.revisions.c.id)).where(
+            schema.revisions.c.group_id == group_id, schema.revisions.c.round == round
         )
+        if not include_removed:
+            newest = newest.where(schema.revisions.c.participant_id.not_in(set_aside_ids(group_id)))
+        newest = newest.group_by(schema.revisions.c.participant_id)
         with self._transaction() as conn:
             rows = conn.execute(
                 select(*PARTICIPANT_COLUMNS, *schema.revisions.c)
@@ -359,30 +370,37 @@ class Store:
             ).all()
         return [(participant_from(row), revision_from(row)) for row in rows]
 
-    def count_answered(self, group_id: str, *, round: int) -> int:
-        """Return how many participants have saved at least one revision in a round."""
+    def count_answered(self, group_id: str, *, round: int, include_removed: bool = False) -> int:
+        """Return how many participants have saved at least one revision in a round.
+
+        Members removed or merged by the facilitator are not counted unless
+        `include_removed`.
+        """
         check_round(round)
         if not plausible_group_id(group_id):
             return 0
+        query = select(func.count(distinct(schema.revisions.c.participant_id))).where(
+            schema.revisions.c.group_id == group_id, schema.revisions.c.round == round
+        )
+        if not include_removed:
+            query = query.where(schema.revisions.c.participant_id.not_in(set_aside_ids(group_id)))
         with self._transaction() as conn:
-            return conn.scalar(
-                select(func.count(distinct(schema.revisions.c.participant_id))).where(
-                    schema.revisions.c.group_id == group_id, schema.revisions.c.round == round
-                )
-            )
+            return conn.scalar(query)
 
-    def version(self, group_id: str) -> tuple[int, int, int]:
+    def version(self, group_id: str) -> tuple[int, int, int, int]:
         """Return what changes when anything in a group changes, in one cheap query.
 
         Returns
         -------
         tuple of int
-            (current round, number of members, id of the newest revision or 0); (0, 0, 0)
-            for no such group. Revisions are append-only, so a new answer always raises
-            the last number. The dashboard polls this to refresh itself.
+            (current round, number of members ever joined, id of the newest revision or 0,
+            id of the newest status change or 0); (0, 0, 0, 0) for no such group.
+            Revisions and status changes are append-only, so a new answer, removal, merge
+            or restore always raises one of the last two numbers. The dashboard polls this
+            to refresh itself.
         """
         if not plausible_group_id(group_id):
-            return (0, 0, 0)
+            return (0, 0, 0, 0)
         members = (
             select(func.count()).where(schema.participants.c.group_id == group_id).scalar_subquery()
         )
@@ -391,13 +409,108 @@ class Store:
             .where(schema.revisions.c.group_id == group_id)
             .scalar_subquery()
         )
+        changed = (
+            select(func.coalesce(func.max(schema.participant_status.c.id), 0))
+            .where(schema.participant_status.c.group_id == group_id)
+            .scalar_subquery()
+        )
         with self._transaction() as conn:
             row = conn.execute(
-                select(schema.groups.c.current_round, members, newest).where(
+                select(schema.groups.c.current_round, members, newest, changed).where(
                     schema.groups.c.id == group_id
                 )
             ).first()
-        return (0, 0, 0) if row is None else (int(row[0]), int(row[1]), int(row[2]))
+        return (0, 0, 0, 0) if row is None else (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    # -- members set aside (append-only) ----------------------------------------------------
+
+    def remove_participant(self, group_id: str, participant_id: int) -> StatusChange:
+        """Set a member aside: their answers stay in the database but no longer count.
+
+        Appends a "removed" change; no revision or member row is changed or deleted, and
+        `restore_participant` undoes it. Check `is_facilitator` before calling this.
+
+        Returns
+        -------
+        StatusChange
+            The change written.
+
+        Raises
+        ------
+        NotFoundError
+            If the group has no such member.
+        BadInputError
+            If the member is already removed or merged.
+        """
+        return self._change_status(group_id, participant_id, "removed", None)
+
+    def merge_participants(self, group_id: str, keep_id: int, duplicate_id: int) -> StatusChange:
+        """Merge an accidental duplicate into the member kept.
+
+        The kept member's answers stand, in every round; the duplicate is set aside like a
+        removed member (their revisions stay in the database, never counted, and come back
+        with `restore_participant`). Nothing of the duplicate's answers is copied over:
+        when the two differ, the kept member's own latest answer is the one used.
+
+        Appends a "merged" change naming the kept member. Check `is_facilitator` before
+        calling this.
+
+        Returns
+        -------
+        StatusChange
+            The change written.
+
+        Raises
+        ------
+        NotFoundError
+            If the group has no member with either id.
+        BadInputError
+            If the two are the same member, or either is removed or merged already.
+        """
+        check_id(keep_id, what="keep_id")
+        return self._change_status(group_id, duplicate_id, "merged", keep_id)
+
+    def restore_participant(self, group_id: str, participant_id: int) -> StatusChange:
+        """Count a removed or merged member again, with all their answers.
+
+        Appends a "restored" change. Check `is_facilitator` before calling this.
+
+        Returns
+        -------
+        StatusChange
+            The change written.
+
+        Raises
+        ------
+        NotFoundError
+            If the group has no such member.
+        BadInputError
+            If the member is not removed or merged.
+        """
+        return self._change_status(group_id, participant_id, "restored", None)
+
+    def removals(self, group_id: str) -> dict[int, StatusChange]:
+        """Return the members removed or merged now, each with the change that did it.
+
+        Keyed by participant id; a member not in it counts (empty for an unknown group).
+        """
+        if not plausible_group_id(group_id):
+            return {}
+        with self._transaction() as conn:
+            newest = current(conn, group_id)
+        return {k: v for k, v in newest.items() if v.action != "restored"}
+
+    def status_changes(self, group_id: str) -> list[StatusChange]:
+        """Return every removal, merge and restore in a group, oldest first (empty if none)."""
+        if not plausible_group_id(group_id):
+            return []
+        with self._transaction() as conn:
+            rows = conn.execute(
+                select(*STATUS_COLUMNS)
+                .where(schema.participant_status.c.group_id == group_id)
+                .order_by(schema.participant_status.c.id)
+            ).all()
+        return [status_from(row) for row in rows]
 
     # -- export and import ----------------------------------------------------------------
 
@@ -408,8 +521,9 @@ class Store:
         -------
         dict
             ``format``, ``format_version``, ``group`` (its fields), ``participants`` (in
-            joining order) and ``revisions`` (every one, oldest first); times are ISO 8601
-            strings in UTC.
+            joining order, removed ones too), ``revisions`` (every one, oldest first) and
+            ``statuses`` (every removal, merge and restore, oldest first); times are ISO
+            8601 strings in UTC.
 
         Raises
         ------
@@ -418,7 +532,7 @@ class Store:
         """
         if not plausible_group_id(group_id):
             raise NotFoundError(f"no group with id {group_id!r}; check the link")
-        with self._transaction() as conn:  # one snapshot of all three tables
+        with self._transaction() as conn:  # one snapshot of all four tables
             group_row = conn.execute(
                 select(*GROUP_COLUMNS).where(schema.groups.c.id == group_id)
             ).first()
@@ -434,10 +548,16 @@ class Store:
                 .where(schema.revisions.c.group_id == group_id)
                 .order_by(schema.revisions.c.id)
             ).all()
+            status_rows = conn.execute(
+                select(*STATUS_COLUMNS)
+                .where(schema.participant_status.c.group_id == group_id)
+                .order_by(schema.participant_status.c.id)
+            ).all()
         return export_dict(
             group_from(group_row),
             [participant_from(row) for row in participant_rows],
             [revision_from(row) for row in revision_rows],
+            [status_from(row) for row in status_rows],
         )
 
     @staticmethod
@@ -455,8 +575,10 @@ class Store:
         """Import an `export_group` dict as a new group, in one transaction.
 
         Everything but the ids is kept: names, evidence, round, every revision with its
-        payload, and the original times. The group gets a new id and facilitator token,
-        and each participant a new edit token (the old tokens do not work on it).
+        payload, every removal, merge and restore (so the same members count), and the
+        original times. Files of format version 1 (before removals existed) are read too.
+        The group gets a new id and facilitator token, and each participant a new edit
+        token (the old tokens do not work on it).
 
         Parameters
         ----------
@@ -510,12 +632,97 @@ class Store:
                         for r in parsed.revisions
                     ],
                 )
+            if parsed.statuses:
+                conn.execute(
+                    insert(schema.participant_status),
+                    [
+                        {
+                            "participant_id": new_ids[c.file_participant_id],
+                            "group_id": group.id,
+                            "action": c.action,
+                            "into_participant_id": (
+                                None if c.file_into_id is None else new_ids[c.file_into_id]
+                            ),
+                            "actor": c.by,
+                            "created_at": c.created_at,
+                        }
+                        for c in parsed.statuses
+                    ],
+                )
         return ImportedGroup(group, facilitator_token, tuple(imported), len(parsed.revisions))
 
     # -- plumbing -------------------------------------------------------------------------
+
+    def _change_status(
+        self, group_id: str, participant_id: int, action: str, into: int | None
+    ) -> StatusChange:
+        """Append one status change after checking it against the member's current status."""
+        check_id(participant_id, what="participant_id")
+        created_at = dt.datetime.now(dt.UTC)
+        ids = [participant_id] if into is None else [participant_id, into]
+        with self._transaction(write=True) as conn:
+            names = {}
+            if plausible_group_id(group_id):
+                # Lock both members (PostgreSQL; SQLite's BEGIN IMMEDIATE already has), so two
+                # facilitators acting at once cannot both remove or merge the same member.
+                rows = conn.execute(
+                    select(schema.participants.c.id, schema.participants.c.display_name)
+                    .where(
+                        schema.participants.c.group_id == group_id,
+                        schema.participants.c.id.in_(ids),
+                    )
+                    .with_for_update()
+                ).all()
+                names = {row.id: row.display_name for row in rows}
+            for member in ids:
+                if member not in names:
+                    raise NotFoundError(
+                        f"the group has no member with id {member}; reload the page"
+                    )
+            now = {k: v.action for k, v in current(conn, group_id, ids).items()}
+            problem = refusal(action, participant_id, into, now, lambda k: _label(k, names[k]))
+            if problem is not None:
+                raise BadInputError(problem)
+            change_id = conn.scalar(
+                insert(schema.participant_status)
+                .values(
+                    participant_id=participant_id,
+                    group_id=group_id,
+                    action=action,
+                    into_participant_id=into,
+                    actor=schema.STATUS_BY,
+                    created_at=created_at,
+                )
+                .returning(schema.participant_status.c.id)
+            )
+        return StatusChange(
+            change_id, participant_id, group_id, action, into, schema.STATUS_BY, created_at
+        )
 
     @contextmanager
     def _transaction(self, *, write: bool = False) -> Iterator[Connection]:
         """Yield a connection inside one transaction: committed on success, else rolled back."""
         with transaction(self._engine, write=write) as conn:
             yield conn
+
+
+def _label(participant_id: int, display_name: str) -> str:
+    """A member as error messages name them: id and (shortened) name."""
+    name = display_name if len(display_name) <= 40 else display_name[:39] + "…"
+    return f"member {participant_id} ({name})"
+
+
+def _refuse_set_aside(change: StatusChange | None) -> None:
+    """Refuse a new answer from a member the facilitator removed or merged."""
+    if change is None or change.action == "restored":
+        return
+    if change.action == "merged":
+        raise BadInputError(
+            "the facilitator merged this member into another member of the group, so this "
+            "answer would not count; answer with that member's come-back link, or ask the "
+            "facilitator to restore this one"
+        )
+    raise BadInputError(
+        "the facilitator removed this member from the group, so this answer would not count; "
+        "ask the facilitator to restore them"
+    )

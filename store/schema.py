@@ -120,15 +120,70 @@ revisions = Table(
 )
 
 
+STATUS_ACTIONS = ("removed", "merged", "restored")
+"""What a status change can do: set a member aside (removed, merged) or count them again."""
+
+STATUS_BY = "facilitator"
+"""Who changes a member's status (the only one who can, for now)."""
+
+_ACTION_CHARS = 16
+_BY_CHARS = 32
+
+# Append-only, like the revisions: a member's status is the action of their newest row.
+participant_status = Table(
+    "participant_status",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("participant_id", Integer, nullable=False),
+    Column("group_id", String(_ID_CHARS), nullable=False),
+    Column("action", String(_ACTION_CHARS), nullable=False),
+    Column("into_participant_id", Integer, nullable=True),
+    Column("actor", String(_BY_CHARS), nullable=False),  # "by" is an SQL keyword
+    Column("created_at", _UTCDateTime, nullable=False),
+    # Both members belong to the row's group (a NULL into_participant_id is not checked).
+    ForeignKeyConstraint(
+        ["participant_id", "group_id"],
+        ["participants.id", "participants.group_id"],
+        name="fk_participant_status_member",
+    ),
+    ForeignKeyConstraint(
+        ["into_participant_id", "group_id"],
+        ["participants.id", "participants.group_id"],
+        name="fk_participant_status_into",
+    ),
+    CheckConstraint(
+        "action IN (" + ", ".join(f"'{a}'" for a in STATUS_ACTIONS) + ")", name="action_known"
+    ),
+    CheckConstraint(
+        "(action = 'merged' AND into_participant_id IS NOT NULL "
+        "AND into_participant_id <> participant_id) "
+        "OR (action <> 'merged' AND into_participant_id IS NULL)",
+        name="merged_names_another_member",
+    ),
+    Index(None, "group_id", "participant_id", "id"),
+)
+
+
 def _create_all(conn: Connection) -> None:
     """Version 1: create every table."""
     METADATA.create_all(conn, checkfirst=True)
 
 
+def _add_participant_status(conn: Connection) -> None:
+    """Version 2: the append-only record of members removed, merged or restored.
+
+    Adds a table and touches no existing row: every group, member and revision stays.
+    """
+    participant_status.create(conn, checkfirst=True)
+
+
 # Ordered (version, step) pairs. A fresh database gets the current tables from METADATA in
 # one go and is stamped with the newest version; the steps after 1 run only on databases
 # written by an older Cruxboard. To change a table: edit it above AND append a step here.
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _create_all),)
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
+    (1, _create_all),
+    (2, _add_participant_status),
+)
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 """Schema version this code writes."""

@@ -4,7 +4,7 @@
 def strip_ids(export: dict) -> dict:
     """An export with ids replaced by positions, so two imports of it compare equal."""
     positions = {p["id"]: i for i, p in enumerate(export["participants"])}
-    return {
+    stripped = {
         **export,
         "group": {k: v for k, v in export["group"].items() if k != "id"},
         "participants": [{k: v for k, v in p.items() if k != "id"} for p in export["participants"]],
@@ -16,6 +16,16 @@ def strip_ids(export: dict) -> dict:
             for r in export["revisions"]
         ],
     }
+    if "statuses" in export:  # format version 2 on
+        stripped["statuses"] = [
+            {
+                **{k: v for k, v in c.items() if k != "id"},
+                "participant_id": positions[c["participant_id"]],
+                "into_participant_id": positions.get(c["into_participant_id"]),
+            }
+            for c in export["statuses"]
+        ]
+    return stripped
 
 
 def two_round_group(store, name: str, *, n: int, seed: int):

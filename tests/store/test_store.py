@@ -172,7 +172,10 @@ def test_revisions_append_and_never_overwrite(store, raw_rows):
 
 def test_store_offers_no_way_to_change_or_delete_revisions():
     verbs = ("update", "delete", "remove", "edit", "replace", "set_", "overwrite")
-    assert not [name for name in dir(Store) if name.startswith(verbs)]
+    # remove_participant appends a status change and deletes nothing: the test of it in
+    # test_members.py reads every row before and after.
+    appends_only = {"remove_participant"}
+    assert not [name for name in dir(Store) if name.startswith(verbs) and name not in appends_only]
 
 
 def test_payload_is_a_copy(store):
@@ -257,20 +260,20 @@ def test_rounds(store):
 def test_version_changes_with_every_member_answer_and_round(store):
     group, _ = store.create_group("g", evidence="")
     other, _ = store.create_group("other", evidence="")
-    assert store.version(group.id) == (1, 0, 0)
+    assert store.version(group.id) == (1, 0, 0, 0)
     ada, _ = store.add_participant(group.id, "Ada")
-    assert store.version(group.id) == (1, 1, 0)
+    assert store.version(group.id) == (1, 1, 0, 0)
     first = store.add_revision(ada.id, round=1, payload={})
-    assert store.version(group.id) == (1, 1, first.id)
+    assert store.version(group.id) == (1, 1, first.id, 0)
     bo, _ = store.add_participant(other.id, "Bo")
     store.add_revision(bo.id, round=1, payload={})  # another group's answer changes nothing
-    assert store.version(group.id) == (1, 1, first.id)
+    assert store.version(group.id) == (1, 1, first.id, 0)
     second = store.add_revision(ada.id, round=1, payload={"again": True})
-    assert second.id > first.id and store.version(group.id) == (1, 1, second.id)
+    assert second.id > first.id and store.version(group.id) == (1, 1, second.id, 0)
     store.open_next_round(group.id)
-    assert store.version(group.id) == (2, 1, second.id)
+    assert store.version(group.id) == (2, 1, second.id, 0)
     for unknown in ("nosuchgroup", "", "x" * 500, None):
-        assert store.version(unknown) == (0, 0, 0)
+        assert store.version(unknown) == (0, 0, 0, 0)
 
 
 def test_unknown_participant(store):
@@ -486,7 +489,7 @@ def _broken(exported: dict, change) -> dict:
     ("change", "message"),
     [
         (lambda d: d.update(format="something"), "not a Cruxboard group export"),
-        (lambda d: d.update(format_version=2), "'format_version' is 2; this Cruxboard reads"),
+        (lambda d: d.update(format_version=3), "'format_version' is 3; this Cruxboard reads"),
         (lambda d: d.pop("group"), "data has no 'group'"),
         (lambda d: d["group"].update(current_round=0), "current_round is 0"),
         (lambda d: d["group"].update(current_round=10**400), "it must be from 1 to 1000"),
