@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 POINTS = 200
 """Capability points on each curve, evenly spaced in log capability."""
 
+HIDDEN = 3.0
+"""Actual misalignment at least this many times what monitoring flags counts as hidden."""
+
 
 @dataclass(frozen=True)
 class ScenarioCurve:
@@ -32,11 +35,23 @@ class ScenarioCurve:
     end_ratio : float
         Actual misalignment over the tolerable rate at the largest capability: "at 10 000×,
         actual = N × what we need".
+    need_ratio : ndarray
+        Actual misalignment over the tolerable rate along the grid: the gap to "what we
+        need" (above 1: more misalignment than we can tolerate). `end_ratio` is its last.
+    hidden_ratio : ndarray
+        Actual misalignment over what monitoring flags, along the grid: near 1, observation
+        tracks the truth; far above 1, most misalignment goes unseen.
+    hidden_from : float or None
+        The capability (× today) from which actual misalignment stays at least `HIDDEN`
+        times what monitoring flags, to the end of the grid; None if it never does.
     """
 
     actual: np.ndarray
     observed: np.ndarray
     end_ratio: float
+    need_ratio: np.ndarray
+    hidden_ratio: np.ndarray
+    hidden_from: float | None
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,15 @@ class Trajectories:
     tolerable_now: float
 
 
+def _hidden_from(capability: np.ndarray, hidden_ratio: np.ndarray) -> float | None:
+    """The first capability from which `hidden_ratio` stays at least `HIDDEN` to the end."""
+    seen = np.flatnonzero(hidden_ratio < HIDDEN)
+    if seen.size == 0:
+        return float(capability[0])
+    first = seen[-1] + 1
+    return float(capability[first]) if first < capability.size else None
+
+
 def scenario_curves(
     defaults: Defaults, *, factor_per_decade: float | None = None, points: int = POINTS
 ) -> Trajectories:
@@ -85,17 +109,23 @@ def scenario_curves(
     """
     x = np.linspace(defaults.log_capability[0], defaults.log_capability[-1], points)
     need = defaults.tolerable(x, factor_per_decade=factor_per_decade)
+    capability = 10.0**x
     curves = {}
     for sid, c in defaults.curves(x).items():
         m, d, fa = c["misalignment"], c["detection"], c["false_alarm"]
+        observed = m * d + (1.0 - m) * fa
+        hidden = m / observed
         curves[sid] = ScenarioCurve(
             actual=m,
-            observed=m * d + (1.0 - m) * fa,
+            observed=observed,
             end_ratio=float(m[-1] / need[-1]),
+            need_ratio=m / need,
+            hidden_ratio=hidden,
+            hidden_from=_hidden_from(capability, hidden),
         )
     c = defaults.need.factor_per_decade if factor_per_decade is None else factor_per_decade
     return Trajectories(
-        capability=10.0**x,
+        capability=capability,
         need=need,
         scenarios=curves,
         factor_per_decade=float(c),

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from model.figures._style import (
     LABEL,
@@ -193,38 +194,102 @@ def trajectories(
     return fig
 
 
+SKETCH_SIZE = (3.2, 2.2)
+"""The scenario sketch's size in inches (the Elicit page shows four side by side)."""
+SKETCH_FONT = {"title": 9, "label": 8, "tick": 7, "legend": 7}
+"""The sketch's type sizes in points; none is below 7, so every label stays readable."""
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _percent(v: float, _pos: object = None) -> str:
+    """A rate of 10^k as a percentage: 100 %, 1 %, 0.0001 %, then 10⁻⁵ %, 10⁻⁶ % and so on."""
+    exponent = round(np.log10(v)) + 2  # of the percentage
+    if exponent >= -4:
+        return f"{100 * v:.6g} %"
+    return f"10{str(exponent).translate(_SUPERSCRIPT)} %"
+
+
+def _sketch_log_axis(ax: Axes, curves: Trajectories) -> None:
+    """A log y axis of the misalignment rate, shared by all four sketches (up = worse)."""
+    lowest = min(
+        curves.need.min(),
+        *(min(c.actual.min(), c.observed.min()) for c in curves.scenarios.values()),
+    )
+    low = int(np.floor(np.log10(lowest)))
+    ax.set_yscale("log")
+    ax.set_ylim(10.0**low, 1.0)
+    step = max(1, int(np.ceil(-low / 4)))  # at most five labels, so they never crowd
+    ax.yaxis.set_major_locator(FixedLocator([10.0**k for k in range(0, low - 1, -step)]))
+    ax.yaxis.set_minor_locator(FixedLocator([10.0**k for k in range(0, low - 1, -1)]))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_formatter(FuncFormatter(_percent))
+
+
 def scenario_sketch(
-    defaults: Defaults, scenario_id: str, *, factor_per_decade: float | None = None
+    defaults: Defaults,
+    scenario_id: str,
+    *,
+    yscale: str = "log",
+    factor_per_decade: float | None = None,
 ) -> Figure:
-    """A small (3.2 x 2.2 in) alignment-vs-capability sketch of one scenario.
+    """A small (3.2 x 2.2 in) sketch of one scenario against capability.
+
+    Parameters
+    ----------
+    defaults : Defaults
+        The scenario curves (``priors.load_defaults()``), drawn as
+        `model.trajectories.scenario_curves` computes them.
+    scenario_id : str
+        One of the scenarios' ids (A-D).
+    yscale : {"log", "linear"}
+        "log" (the default): the misalignment rate on a log axis, as the debate these
+        scenarios come from drew it: each 10x of capability needs the tolerable rate to
+        fall by `factor_per_decade`, so the gap to "what we need", a rise in what monitoring
+        sees and misalignment it misses each show at their true size. The range is the same
+        for all four scenarios, so sketches side by side compare. "linear": alignment
+        (1 - misalignment rate) in [0, 1], where those gaps look small.
+    factor_per_decade : float, optional
+        How much the tolerable rate falls per 10x capability (default from ``priors/``).
 
     Raises
     ------
     ValueError
-        For an unknown `scenario_id` or a `factor_per_decade` below 1.
+        For an unknown `scenario_id` or `yscale`, or a `factor_per_decade` below 1.
     """
     ids = [s.id for s in defaults.scenarios]
     if scenario_id not in ids:
         raise ValueError(f"unknown scenario {scenario_id!r}; give one of {', '.join(ids)}")
+    if yscale not in _YSCALES:
+        raise ValueError(f'yscale is {yscale!r}; give "log" or "linear"')
     curves = scenario_curves(defaults, factor_per_decade=factor_per_decade)
     s = defaults.scenario(scenario_id)
-    fig, body = figure(3.2, 2.2)
+    fig, body = figure(*SKETCH_SIZE)
     ax = body.add_subplot()
-    _panel(ax, curves, curves.scenarios[scenario_id], yscale="linear", linewidth_scale=0.6)
-    ax.set_ylim(0, 1.02)
-    ax.set_title(f"{s.id} · {s.name}", fontsize=9, loc="left")
-    ax.set_ylabel("alignment", fontsize=8)
-    capability_axis(ax, fontsize=8)
-    ax.tick_params(labelsize=7)
+    _panel(ax, curves, curves.scenarios[scenario_id], yscale=yscale, linewidth_scale=0.6)
+    if yscale == "log":
+        _sketch_log_axis(ax, curves)
+        ylabel = "misalignment rate (log)"
+    else:
+        ax.set_ylim(0, 1.02)
+        ylabel = "alignment"
+    ax.set_title(f"{s.id} · {s.name}", fontsize=SKETCH_FONT["title"], loc="left")
+    ax.set_ylabel(ylabel, fontsize=SKETCH_FONT["label"])
+    capability_axis(ax, fontsize=SKETCH_FONT["label"])
+    ax.tick_params(labelsize=SKETCH_FONT["tick"])
     ax.spines[["top", "right"]].set_visible(False)
     handles, labels = ax.get_legend_handles_labels()
     order = [labels.index(_ROLE_LABEL[k]) for k in ("actual", "observed", "need")]
-    ax.legend(
+    # below the plot, not on it: inside, some scenario or factor would put a curve under it
+    body.legend(
         [handles[i] for i in order],
         ["actual", "observed", "what we need"],
-        fontsize=6.5,
-        loc="lower left",
+        fontsize=SKETCH_FONT["legend"],
+        loc="outside lower center",
+        ncols=3,
         frameon=False,
         handlelength=2.2,
+        columnspacing=1.2,
     )
     return fig
