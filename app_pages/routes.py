@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -27,3 +29,25 @@ PAGES = {r.name: r.file for r in ROUTES}
 
 URL_PATHS = {r.name: r.url_path for r in ROUTES}
 """Page name -> URL path, for the links the app shows."""
+
+
+def is_participant(params: Mapping[str, str], facilitator_groups: Collection[str]) -> bool:
+    """Whether the visitor came with a participant link (and is not this group's facilitator).
+
+    A participant link names a group (``?group=``) and carries no facilitator token; a
+    facilitator who opens it in the browser session that holds the group's token (kept when
+    the group was made or its dashboard opened) is still the facilitator.
+    """
+    group = params.get("group")
+    return bool(group) and not params.get("token") and group not in facilitator_groups
+
+
+def navigation_position(
+    params: Mapping[str, str], facilitator_groups: Collection[str]
+) -> Literal["sidebar", "hidden"]:
+    """Where the page menu goes: hidden for a participant, who sees only their own page.
+
+    Every page stays routable (the dashboard still asks for its token); a participant is
+    simply not shown the Start page or the dashboard.
+    """
+    return "hidden" if is_participant(params, facilitator_groups) else "sidebar"
