@@ -14,7 +14,8 @@ from app_pages import common, exports
 from app_pages.sections import meta as meta_section
 from model import Analysis
 from model import figures as figs
-from model.disagreement import pair_crux
+from model.cruxes import pair_crux
+from model.headline import headline
 from model.results import SCHEMING_LABELS, Result
 from model.rounds import RoundComparison, compare_rounds
 from priors import SCENARIO_IDS, Defaults, EvidenceItem
@@ -29,17 +30,7 @@ ROUND_OPENED = "dashboard_round_opened"  # the round opened (or why not), shown 
 ROUNDS_SEEN = "dashboard_rounds_seen"  # (group, rounds with answers) when last shown
 LIVE_KEY = "db_live"
 LIVE_POLL_SECONDS = 0.5  # one small query per open dashboard, twice a second
-FIGURE_ALT = {
-    "trajectories": "Alignment against capability in the four scenarios, weighted by the group",
-    "trajectories_log": "The same trajectories on a log axis of the misalignment rate",
-    "participants_vs_consensus": "Each member's credence in A to D beside the consensus",
-    "pools": "Classical pools beside the model's consensus, before and after the evidence",
-    "factor_spread": "Each factor of scheming: members, consensus and a new member",
-    "prior_vs_posterior": "The group consensus before and after the evidence",
-    "crux": "Where each member parts from the consensus, split by prior and evidence",
-    "undetected": "Undetected misalignment per scenario, per member and for the group",
-    "scheming_coherence": "Factor product, direct P(scheming) and credence in D per member",
-}
+FIGURE_ALT = figs.DESCRIPTIONS  # one sentence per figure, shown under it and as its alt text
 
 
 def _watch(group_id: str, shown: tuple[int, int, int]) -> None:
@@ -131,6 +122,7 @@ def _figure(key: str, name: str, make: Callable[[], Figure], options: tuple = ()
         st.warning(f"This figure cannot be drawn: {common.md_escape(str(exc))}")
         return
     st.image(png, width="stretch", alt=FIGURE_ALT[name])
+    st.caption(FIGURE_ALT[name])
 
 
 def _consensus(key: str, result: Result, defaults: Defaults, analysis: Analysis) -> None:
@@ -250,41 +242,168 @@ def _disagreement(result: Result) -> None:
 
 @st.fragment
 def _cruxes(key: str, analysis: Analysis) -> None:
+    result = analysis.result
+    texts = figs.item_texts(result)
     st.header("Cruxes: why each member differs from the consensus")
-    versus = st.segmented_control(
-        "Scenario compared with A",
-        options=list(SCENARIO_IDS[1:]),
-        default="D",
-        key="db_crux_versus",
+    left, right = st.columns(2)
+    reference = left.selectbox(
+        "Reference scenario", list(SCENARIO_IDS), index=0, key="db_crux_reference"
+    )
+    others = [s for s in SCENARIO_IDS if s != reference]
+    versus = right.segmented_control(
+        f"Scenario compared with {reference}",
+        options=others,
+        default=others[-1],
+        key=f"db_crux_versus_{reference}",
         required=True,
     )
-    versus = versus or "D"
+    versus = versus or others[-1]
+    crux = result.cruxes_against[reference][versus]
+    total = crux.consensus_total
+    st.caption(
+        f"Zero on this chart is the consensus shown above: its log-odds of {versus} against "
+        f"{reference} are {total.mean:+.2f} nats (94 % HDI {total.hdi[0]:+.2f} to "
+        f"{total.hdi[1]:+.2f}), split into "
+        + "; ".join(
+            f"{'prior' if t == 'prior' else texts.get(t, t)} {c.mean:+.2f}"
+            for t, c in zip(crux.terms, crux.consensus, strict=True)
+        )
+        + ". Each bar is a member's part minus the consensus's; the parts add up to the gap."
+    )
     _figure(
         key,
         "crux",
-        partial(figs.crux, analysis.result, analysis.defaults, versus=versus),
-        options=(versus,),
+        partial(figs.crux, result, analysis.defaults, versus=versus, reference=reference),
+        options=(versus, reference),
     )
-    names = analysis.data.participants
+    notes = [
+        f"{name}: {why}" for name, why in zip(crux.participants, crux.ruled_out, strict=True) if why
+    ]
+    defaulted = [
+        name for name, row in zip(crux.participants, crux.defaulted, strict=True) if row.any()
+    ]
+    if notes:
+        st.caption("Ruled out: " + common.md_escape("; ".join(notes)) + ".")
+    if defaulted:
+        st.caption(
+            "Readings left to the reference default (not the member's view): "
+            + common.md_escape(", ".join(defaulted))
+            + "."
+        )
+    names = list(crux.participants)
     if len(names) >= 2:
         st.subheader("Two members compared")
         left, right = st.columns(2)
         first = left.selectbox("Member", names, index=0, key="db_pair_first")
         second = right.selectbox("and member", names, index=1, key="db_pair_second")
-        terms = pair_crux(analysis, first, second)
+        pair = pair_crux(result.cruxes_against, first, second, versus=versus, reference=reference)
+        rows = [
+            (
+                "prior (stated credences)"
+                if term == "prior"
+                else f"evidence: {texts.get(term, term)}" + (" (a default)" if dflt else "")
+            )
+            for term, dflt in zip(pair.terms, pair.defaulted, strict=True)
+        ]
         st.dataframe(
             pd.DataFrame(
-                [[common.show_log_odds(v) for v in row] for row in terms],
-                index=["prior", *(f"evidence: {e.id}" for e in analysis.evidence)],
-                columns=[f"{s} vs A" for s in SCENARIO_IDS[1:]],
+                {
+                    f"log-odds {versus} : {reference}, {first} − {second}": [
+                        *(common.show_log_odds(v) for v in pair.parts),
+                        common.show_log_odds(pair.gap),
+                    ]
+                },
+                index=[*rows, "gap (the sum of the rows)"],
             ),
             key="db_pair_table",
         )
         st.caption(
-            "The first member's log-odds against A minus the second's, in nats, split exactly "
-            "into the prior part and each evidence item's part; the rows add up to the gap."
+            f"{first}'s log-odds of {versus} against {reference} minus {second}'s, in nats, "
+            "split exactly into the prior part and each evidence item's part; the rows add up "
+            "to the gap." + (f" {pair.ruled_out}." if pair.ruled_out else "")
         )
-    _figure(key, "undetected", partial(figs.undetected, analysis.result, analysis.defaults))
+    st.caption(
+        "Undetected misalignment: what each scenario implies monitoring misses, per member and "
+        "for the group."
+    )
+    _figure(key, "undetected", partial(figs.undetected, result, analysis.defaults))
+
+
+def _settle(key: str, analysis: Analysis) -> None:
+    result = analysis.result
+    texts = figs.item_texts(result)
+    st.header("What would settle it")
+    settlers = result.what_would_settle_it or ()
+    if not settlers:
+        st.info("Nothing to rank yet: the group model is not fitted.")
+        return
+    st.caption(
+        "For each proposed question, and one more observation of each evidence item: the "
+        "expected fall in the members' mean pairwise disagreement (Jensen–Shannon divergence "
+        "between their posteriors, bits) once its outcome is known, each outcome weighted by "
+        "the group's predictive probability. Negative: members read it oppositely, so it "
+        "would drive them apart."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "observation": texts.get(s.item, s.item),
+                    "kind": s.kind,
+                    "expected fall (bits) [94 % HDI]": "–"
+                    if s.vod is None
+                    else f"{s.vod.mean:+.3f} [{s.vod.hdi[0]:+.3f}, {s.vod.hdi[1]:+.3f}]",
+                    "P(yes)": common.show_percent(s.p_yes),
+                    "polarising": "yes" if s.polarising else "",
+                    "double crux of": ", ".join(f"{p.a} & {p.b}" for p in s.pairs),
+                }
+                for s in settlers
+            ]
+        ),
+        hide_index=True,
+        key="db_settle_table",
+    )
+    _figure(key, "what_would_settle_it", partial(figs.FIGURES["what_would_settle_it"], analysis))
+
+
+def _camps(key: str, analysis: Analysis) -> None:
+    camps = analysis.result.camps
+    st.header("Worldview camps")
+    st.caption(
+        "Members grouped by their whole answer (credences, factors and readings), with soft "
+        f"membership; the number of camps is chosen by the data. {camps.method}"
+    )
+    if camps.k > 1:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "camp": c.id,
+                        "members": c.size,
+                        "what sets it apart": c.label,
+                    }
+                    for c in camps.camps
+                ]
+            ),
+            hide_index=True,
+            key="db_camps_table",
+        )
+    if camps.common_ground:
+        st.markdown(
+            "**Common ground** (every camp near the group's mean): "
+            + common.md_escape(
+                ", ".join(
+                    f"{g.quantity} {common.show_percent(g.mean)}" for g in camps.common_ground
+                )
+            )
+        )
+    _figure(key, "camps", partial(figs.FIGURES["camps"], analysis))
+
+
+def _headline(result: Result, defaults: Defaults) -> None:
+    with st.container(key="db_headline", border=True):
+        for sentence in headline(result, defaults):
+            st.markdown("- " + common.md_escape(sentence))
 
 
 @st.fragment
@@ -553,24 +672,46 @@ def main() -> None:
         return
     result = analysis.result
     _diagnostics(result)
+    _headline(result, defaults)
     if not result.fitted:
         _too_few(result)
+    tabs = st.tabs(
+        [
+            "What the group believes",
+            "Where it disagrees and why",
+            "What would settle it",
+            "Camps",
+            "Members",
+            "Rounds",
+            "Exports",
+        ]
+    )
+    comparisons = []
+    with tabs[0]:
+        if result.fitted:
+            _consensus(data.key, result, defaults, analysis)
         _pools(data.key, result, analysis)
+        if result.fitted:
+            _scheming(data.key, result, analysis)
         _trajectories(data.key, defaults, result)
+    with tabs[1]:
+        _disagreement(result)
+        if result.fitted:
+            _cruxes(data.key, analysis)
+    with tabs[2]:
+        _settle(data.key, analysis)
+    with tabs[3]:
+        _camps(data.key, analysis)
+    with tabs[4]:
         meta_section.render(result.meta_predictions, key=data.key, defaults=defaults)
         _members(analysis, result)
-        _exports(group, data, analysis, [], live)
-        return
-    _consensus(data.key, result, defaults, analysis)
-    comparisons = _rounds(store, group, evidence, rounds)
-    _pools(data.key, result, analysis)
-    _disagreement(result)
-    _cruxes(data.key, analysis)
-    _scheming(data.key, result, analysis)
-    _trajectories(data.key, defaults, result)
-    meta_section.render(result.meta_predictions, key=data.key, defaults=defaults)
-    _members(analysis, result)
-    _exports(group, data, analysis, comparisons, live)
+    with tabs[5]:
+        if result.fitted:
+            comparisons = _rounds(store, group, evidence, rounds)
+        if not comparisons:
+            st.info("Rounds are compared once a second round has answers.")
+    with tabs[6]:
+        _exports(group, data, analysis, comparisons, live)
 
 
 main()

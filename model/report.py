@@ -15,7 +15,8 @@ from io import BytesIO
 from typing import Any
 
 from model.analysis import Analysis
-from model.figures import FIGURES, PNG_DPI
+from model.figures import DESCRIPTIONS, FIGURES, PNG_DPI
+from model.headline import headline
 from model.meta import CAVEAT as META_CAVEAT
 from model.meta import MetaPredictions
 from model.results import SCHEMING_LABELS, Result, Stat
@@ -49,6 +50,8 @@ _FIGURE_TITLES = {
     "undetected": "Undetected misalignment",
     "scheming_coherence": "Do the scheming answers cohere?",
     "meta_predictions": "What will the group say? Actual and predicted support",
+    "what_would_settle_it": "What would settle it",
+    "camps": "Worldview camps",
 }
 
 
@@ -130,7 +133,8 @@ def _figures_html(analysis: Analysis) -> str:
             continue
         parts.append(
             f'<figure id="figure-{_e(name)}"><img src="data:image/png;base64,{data}" '
-            f'alt="{_e(title)}"><figcaption>{_e(title)} ({_e(name)}.png)</figcaption></figure>'
+            f'alt="{_e(title)}"><figcaption><b>{_e(title)}</b> ({_e(name)}.png). '
+            f"{_e(DESCRIPTIONS.get(name, ''))}</figcaption></figure>"
         )
     return "\n".join(parts)
 
@@ -402,6 +406,58 @@ def _evidence_html(analysis: Analysis) -> str:
     return "<h2>Evidence</h2>" + _table(["id", "kind", "text"], rows, numeric_from=99)
 
 
+def _headline_html(analysis: Analysis) -> str:
+    items = "".join(f"<li>{_e(s)}</li>" for s in headline(analysis.result, analysis.defaults))
+    return f"<h2>In short</h2><ul>{items}</ul>"
+
+
+def _settle_html(result: Result) -> str:
+    settlers = result.what_would_settle_it
+    if not settlers:
+        return ""
+    texts = {str(e["id"]): str(e["text"]) for e in result.evidence}
+    rows = [
+        [
+            texts.get(s.item, s.item),
+            s.kind,
+            "–" if s.vod is None else _stat(s.vod, lambda v: f"{v:+.3f}"),
+            _pct(s.p_yes),
+            "yes" if s.polarising else "",
+            ", ".join(f"{p.a} & {p.b}" for p in s.pairs),
+        ]
+        for s in settlers
+    ]
+    return (
+        "<h2>What would settle it</h2>"
+        '<p class="note">Expected fall in the members\' mean pairwise Jensen–Shannon divergence '
+        "(bits) once the outcome is known, weighted by the group's predictive probability of "
+        "each outcome; negative = polarising.</p>"
+        + _table(
+            [
+                "observation",
+                "kind",
+                "expected fall [94 % HDI]",
+                "P(yes)",
+                "polarising",
+                "double crux of",
+            ],
+            rows,
+            numeric_from=2,
+        )
+    )
+
+
+def _camps_html(result: Result) -> str:
+    camps = result.camps
+    rows = [[str(c.id), str(c.size), c.label] for c in camps.camps]
+    common = ", ".join(f"{g.quantity} {_pct(g.mean)}" for g in camps.common_ground)
+    return (
+        f'<h2>Worldview camps: {camps.k}</h2><p class="note">{_e(camps.method)}</p>'
+        + (_table(["camp", "members", "what sets it apart"], rows, numeric_from=99) if rows else "")
+        + (f"<p>Common ground: {_e(common)}.</p>" if common else "")
+    )
+
+
 def _diagnostics_html(result: Result) -> str:
     d = result.diagnostics
     if d is None:
@@ -457,12 +513,15 @@ def html_report(
     if note:
         parts.append(f'<p class="note">{_e(note)}</p>')
     parts += [
+        _headline_html(analysis),
         _diagnostics_html(result),
         _evidence_html(analysis),
         _consensus_html(result),
         *(_rounds_html(c) for c in rounds),
         _scheming_html(result),
         _disagreement_html(result),
+        _settle_html(result),
+        _camps_html(result),
         _undetected_html(result),
         _meta_html(result.meta_predictions),
         _participants_html(result, evidence_ids),

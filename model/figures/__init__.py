@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FIGURES",
     "HDI_PROB",
+    "DESCRIPTIONS",
     "MAX_ROWS",
     "PNG_DPI",
     "SAVE_FORMATS",
@@ -119,6 +120,32 @@ FIGURES: dict[str, Callable[[Analysis], Figure]] = {
     "camps": lambda a: camps(a.result.camps, a.defaults),
 }
 """Every analysis figure by file name, each called on an `Analysis`."""
+
+DESCRIPTIONS = {
+    "trajectories": "Alignment against capability in the four scenarios, each panel faded by "
+    "the group's posterior weight on it.",
+    "trajectories_log": "The same trajectories with the misalignment rate on a log axis, where "
+    "the gap to what we need shows its true size.",
+    "participants_vs_consensus": "Each member's credence in A to D beside the consensus μ and "
+    "the range a new member's credence would fall in.",
+    "pools": "The classical pools beside the model's consensus, before and after the evidence: "
+    "how much the answer depends on the pooling choice.",
+    "factor_spread": "Each factor of scheming: the members' answers, the typical member and "
+    "the range of a new member's answer.",
+    "prior_vs_posterior": "The group's consensus before the evidence (μ) and after it.",
+    "crux": "Each member's log-odds gap to the consensus, split exactly into the prior part and "
+    "each evidence item's part.",
+    "undetected": "The misalignment monitoring would miss under each scenario, per member and "
+    "for the group.",
+    "scheming_coherence": "Per member: the factor product, the direct P(scheming) and the "
+    "credence in D, which should cohere.",
+    "meta_predictions": "Each scenario's actual support beside the support members predicted: "
+    "the surprisingly popular scenario gets more than predicted.",
+    "what_would_settle_it": "How much each proposed observation is expected to reduce the "
+    "members' disagreement; red ones would drive them apart.",
+    "camps": "The members on a map of their whole answers, coloured by worldview camp.",
+}
+"""One sentence per figure saying what it shows (the dashboard's caption and alt text)."""
 
 # Fixed metadata, so the same analysis exports byte-stable SVG and PDF files.
 _METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}

@@ -396,13 +396,27 @@ def test_dashboard_shows_the_group_and_the_exports_work(db):
     reproduce = next(c.value for c in at.code if c.value.startswith("python -m model"))
     assert "--evidence evidence.toml" in reproduce and "--draws 100 --seed" in reproduce
 
-    # two members compared, term by term
+    # two members compared, term by term, with the gap the rows add up to
     at.selectbox(key="db_pair_second").select("Chidi").run()
-    pair = next(
-        d.value for d in at.dataframe if "D vs A" in d.value.columns and "prior" in d.value.index
-    )
-    assert list(pair.index) == ["prior", "evidence: monitoring_counts", "evidence: no_collusion"]
-    assert pair.loc["prior", "D vs A"] == "-3.87"  # log(0.05/0.6) - log(0.4/0.1) = -2.48 - 1.39
+    column = "log-odds D : A, Ada − Chidi"
+    pair = next(d.value for d in at.dataframe if column in d.value.columns)
+    assert list(pair.index) == [
+        "prior (stated credences)",
+        "evidence: 3 detected misaligned actions in 1000 monitored agentic episodes",
+        "evidence: No significant scheming or collusion seen when models monitor other models",
+        "gap (the sum of the rows)",
+    ]
+    # log(0.05/0.6) - log(0.4/0.1) = -2.48 - 1.39
+    assert pair.loc["prior (stated credences)", column] == "-3.87"
+    parts = [float(v) for v in pair[column].iloc[:3]]
+    assert float(pair[column].iloc[3]) == pytest.approx(sum(parts), abs=0.015)
+    # another reference scenario: D against C
+    at.selectbox(key="db_crux_reference").select("C").run()
+    assert not at.exception
+    column = "log-odds D : C, Ada − Chidi"
+    pair = next(d.value for d in at.dataframe if column in d.value.columns)
+    # log(0.05/0.15) - log(0.4/0.4)
+    assert pair.loc["prior (stated credences)", column] == "-1.10"
 
     # the trajectories on a log axis with another "what we need" factor
     at.toggle(key="db_traj_log").set_value(True)
