@@ -15,7 +15,7 @@ from model.results import HDI_PROB
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from model.results import Stat
+    from model.results import Result, Stat
     from priors import Defaults
 
 HDI_LABEL = f"{round(100 * HDI_PROB)} % HDI"
@@ -58,6 +58,25 @@ def pct(p: float) -> str:
 def plain(text: str) -> str:
     """User text drawn literally: a `$` would otherwise start matplotlib's mathtext."""
     return text.replace("$", r"\$")
+
+
+SHORT_TEXT = 40
+"""Characters of an evidence item's text in a label, legend or caption (then "…")."""
+
+
+def short(text: str, limit: int = SHORT_TEXT) -> str:
+    """`text` on one line, cut to `limit` characters ending in "…" when longer."""
+    one = " ".join(text.split())
+    return one if len(one) <= limit else one[: limit - 1].rstrip() + "…"
+
+
+def item_labels(result: Result, limit: int = SHORT_TEXT) -> dict[str, str]:
+    """Each evidence item's text, shortened and drawn literally, by its id.
+
+    Figures name an item by its text (`result.evidence`), never by its id; an id that is
+    not in `result.evidence` is shown as it is.
+    """
+    return {str(e["id"]): plain(short(str(e["text"]), limit)) for e in result.evidence}
 
 
 def largest_rows(score: np.ndarray, max_rows: int = MAX_ROWS) -> np.ndarray:

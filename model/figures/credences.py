@@ -18,8 +18,8 @@ from model.figures._style import (
     TICK,
     dodge,
     figure,
+    item_labels,
     pct,
-    plain,
     scenario_names,
     style,
     titles,
@@ -254,7 +254,7 @@ def prior_vs_posterior(result: Result, defaults: Defaults) -> Figure:
     ax.set_ylabel("probability", fontsize=LABEL)
     style(ax)
     ax.legend(loc="upper right", fontsize=LEGEND, framealpha=0.9)
-    evidence = "; ".join(f"{e['id']}: {plain(e['text'])}" for e in result.evidence) or "none"
+    evidence = "; ".join(item_labels(result).values()) or "none"
     caption = (
         "After = softmax(log μ + Σ_e log L_e(typical reading)): the consensus updated on the "
         f"group's evidence as the typical member reads it. Evidence: {evidence}."
