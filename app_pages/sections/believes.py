@@ -1,0 +1,138 @@
+"""The dashboard's first tab: what the group believes (consensus, pools, scheming, trajectories)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from app_pages.sections.figure import figure as _figure
+from model import Analysis
+from model import figures as figs
+from model.results import SCHEMING_LABELS, Result
+from priors import SCENARIO_IDS, Defaults
+
+
+def consensus(key: str, result: Result, defaults: Defaults, analysis: Analysis) -> None:
+    """The consensus before and after the evidence, with the agreement κ."""
+    st.header("What the group believes")
+    names = [f"{s.id} · {s.name}" for s in defaults.scenarios]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "consensus μ [94 % HDI]": [
+                    common.show_stat(result.consensus_prior[s]) for s in SCENARIO_IDS
+                ],
+                "after the evidence [94 % HDI]": [
+                    common.show_stat(result.consensus_posterior[s]) for s in SCENARIO_IDS
+                ],
+            },
+            index=names,
+        ),
+        key="db_consensus_table",
+    )
+    st.caption(
+        "The consensus μ is the mean of the Dirichlet the members' credences are modelled as "
+        "drawn from. It weighs members' log-credences, so it sits nearer the logarithmic pool "
+        "than the plain average (the linear pool): it is not the average; compare both under "
+        "'Pools side by side'."
+    )
+    agreement = result.agreement
+    st.markdown(
+        "Agreement κ (larger = more alike): "
+        + common.md_escape(
+            common.show_stat(agreement.kappa, as_percent=False, reason=agreement.reason)
+        )
+    )
+    _figure(
+        key,
+        "prior_vs_posterior",
+        partial(figs.prior_vs_posterior, analysis.result, analysis.defaults),
+    )
+    _figure(
+        key,
+        "participants_vs_consensus",
+        partial(figs.participants_vs_consensus, analysis.result, analysis.defaults),
+    )
+
+
+def pools(key: str, result: Result, analysis: Analysis) -> None:
+    """The classical pools beside the model."""
+    st.header("Pools side by side")
+    pools = {"prior": result.pools.prior, "posterior": result.pools.posterior}
+    table = {
+        f"{k} ({when})": [common.show_percent(pools[when][k][s]) for s in SCENARIO_IDS]
+        for when in ("prior", "posterior")
+        for k in pools[when]
+    }
+    st.dataframe(pd.DataFrame(table, index=list(SCENARIO_IDS)), key="db_pools_table")
+    st.caption("prior: pools of the stated credences; posterior: of each member's exact update.")
+    if result.fitted:
+        _figure(key, "pools", partial(figs.pools, analysis.result, analysis.defaults))
+
+
+def scheming(key: str, result: Result, analysis: Analysis) -> None:
+    """The factors of scheming and P(scheming) aggregated five ways."""
+    st.header("Scheming and its factors")
+    rows = {
+        f: [
+            common.show_stat(v.consensus),
+            common.show_stat(v.spread, as_percent=False, reason=v.spread_reason),
+        ]
+        for f, v in result.factors.items()
+        if not v.direct
+    }
+    st.dataframe(
+        pd.DataFrame.from_dict(
+            rows, orient="index", columns=["consensus [94 % HDI]", "spread τ (logit scale)"]
+        ),
+        key="db_factors_table",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {"P(scheming) [94 % HDI]": [common.show_stat(v) for _, v in result.scheming.items()]},
+            index=[SCHEMING_LABELS[k] for k, _ in result.scheming.items()],
+        ),
+        key="db_scheming_table",
+    )
+    _figure(key, "factor_spread", partial(figs.factor_spread, analysis.result, analysis.defaults))
+    _figure(
+        key,
+        "scheming_coherence",
+        partial(figs.scheming_coherence, analysis.result, analysis.defaults),
+    )
+
+
+@st.fragment
+def trajectories(key: str, defaults: Defaults, result: Result) -> None:
+    """The scenarios' trajectories, weighted by the group's posterior."""
+    st.header("Trajectories, weighted by the group's posterior")
+    left, right = st.columns(2)
+    log = left.toggle(
+        "Log axis (misalignment rate): shows the true size of the gap",
+        key="db_traj_log",
+    )
+    factor = right.number_input(
+        '"What we need": the tolerable misalignment rate falls by this factor per 10× capability',
+        min_value=1.0,
+        max_value=1e6,
+        value=float(defaults.need.factor_per_decade),
+        step=1.0,
+        key="db_need_factor",
+    )
+    weights = figs.consensus_weights(result)
+    yscale = "log" if log else "linear"
+    _figure(
+        key,
+        "trajectories_log" if log else "trajectories",
+        partial(
+            figs.trajectories,
+            defaults,
+            weights=weights,
+            factor_per_decade=factor,
+            yscale=yscale,
+        ),
+        options=(yscale, float(factor)),
+    )

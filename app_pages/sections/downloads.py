@@ -1,0 +1,105 @@
+"""The dashboard's exports: the downloads and the command that reproduces them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import streamlit as st
+
+from app_pages import common, exports
+from model import Analysis
+from model import figures as figs
+from model.rounds import RoundComparison
+from store import Group
+
+
+def slug(text: str) -> str:
+    """A short file-name stem from a group's name."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "group"
+
+
+def render(
+    group: Group,
+    data: common.RoundData,
+    analysis: Analysis,
+    comparisons: list[RoundComparison],
+    live: bool,
+    *,
+    paused_note: Callable[[bool], None],
+) -> None:
+    """The downloads (report, responses, evidence, summary, posterior, figures)."""
+    st.header("Exports")
+    paused_note(live)
+    n_draws = common.draws()
+    command = exports.reproduce_command(data.seed, n_draws)
+    with st.container(key="db_seed"):
+        st.markdown(
+            f"Random seed for this round's data: **{data.seed}**. The command line reproduces "
+            "these numbers from the responses and evidence files below:"
+        )
+    with st.container(key="db_reproduce"):
+        st.code(command, language="bash", wrap_lines=True)
+    title = f"Cruxboard report: {group.name}, round {data.round}"
+    stem = f"{slug(group.name)}-round{data.round}"
+
+    def report() -> str:
+        return exports.report_html(
+            analysis, title=title, rounds=comparisons, note=f"Reproduce: {command}"
+        )
+
+    files = [
+        ("Report (HTML, every figure and table)", report, f"{stem}-report.html", "html", "report"),
+        ("Responses (CSV)", lambda: exports.responses_csv(analysis), "responses.csv", "csv", "csv"),
+        (
+            "Responses (JSON)",
+            lambda: exports.responses_json(analysis),
+            "responses.json",
+            "json",
+            "json",
+        ),
+        ("Evidence (TOML)", lambda: group.evidence, "evidence.toml", "toml", "evidence"),
+        (
+            "Summary (JSON)",
+            lambda: exports.summary_json(analysis.result),
+            "summary.json",
+            "json",
+            "summary",
+        ),
+    ]
+    if analysis.fit is not None:
+        files.append(
+            (
+                "Posterior (NetCDF)",
+                lambda: exports.posterior_netcdf(analysis),
+                "posterior.nc",
+                "nc",
+                "netcdf",
+            )
+        )
+    cols = st.columns(3)
+    for k, (label, make, name, kind, key) in enumerate(files):
+        cols[k % 3].download_button(
+            label,
+            data=make,
+            file_name=name,
+            mime=exports.MIME[kind],
+            key=f"db_dl_{key}",
+            on_click="ignore",
+            icon=":material/download:",
+            disabled=live,
+        )
+    st.subheader("Figures")
+    for name in figs.FIGURES:
+        label, *buttons = st.columns([2, 1, 1, 1], vertical_alignment="center")
+        label.markdown(f"`{name}`")
+        for col, fmt in zip(buttons, figs.SAVE_FORMATS, strict=True):
+            col.download_button(
+                fmt.upper(),
+                data=lambda name=name, fmt=fmt: exports.named_figure_bytes(analysis, name, fmt),
+                file_name=f"{name}.{fmt}",
+                mime=exports.MIME[fmt],
+                key=f"db_dl_{name}_{fmt}",
+                on_click="ignore",
+                disabled=live,
+            )

@@ -1,0 +1,45 @@
+"""The dashboard's rounds compared."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from model.rounds import RoundComparison, compare_rounds
+from priors import SCENARIO_IDS, EvidenceItem
+from store import Group, Store
+
+
+def rounds(
+    store: Store, group: Group, evidence: tuple[EvidenceItem, ...], rounds: list[int]
+) -> list[RoundComparison]:
+    """The rounds side by side and the verdict over members who answered both."""
+    if len(rounds) < 2:
+        return []
+    st.header("Rounds compared")
+    results = {}
+    for r in rounds:
+        data = common.round_data(store, group, evidence, round=r)
+        results[r] = common.fitted(data).result
+    table = {
+        f"round {r} (n = {results[r].n_participants})": [
+            *(common.show_stat(results[r].consensus_prior[s]) for s in SCENARIO_IDS),
+            common.show_stat(
+                results[r].agreement.kappa, as_percent=False, reason=results[r].agreement.reason
+            ),
+        ]
+        for r in rounds
+    }
+    st.dataframe(
+        pd.DataFrame(table, index=[*(f"consensus {s}" for s in SCENARIO_IDS), "agreement κ"]),
+        key="db_rounds_table",
+    )
+    comparisons = [
+        compare_rounds(results[a], results[b], rounds=(a, b))
+        for a, b in zip(rounds, rounds[1:], strict=False)
+    ]
+    with st.container(key="db_rounds_verdict"):
+        for c in comparisons:
+            st.markdown(common.md_escape(c.verdict))
+    return comparisons
