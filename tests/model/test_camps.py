@@ -15,13 +15,11 @@ from model.camps import (
     MIN_CAMP,
     MIN_MEMBERS,
     PROB_CLIP,
-    _Data,
-    _e_step,
-    _features,
-    _Mixture,
     camps_json,
     find_camps,
 )
+from model.camps.features import _features
+from model.camps.mixture import _Data, _e_step, _Mixture
 from model.example import example_responses
 from model.schema import GroupData, quantity_columns, to_group_data
 from priors import SCENARIO_IDS
