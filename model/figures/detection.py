@@ -20,6 +20,7 @@ from model.figures._style import (
     plain,
     scale_units,
     scenario_names,
+    short,
     style,
     titles,
     whiskers,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from priors import Defaults
 
 _TITLE = "Low detected misalignment says little about D when d_D is small"
+_TITLE_TEXT = 70  # characters of the item's text in its panel's title (fits at 12 pt)
 
 
 def _item_panel(ax: Axes, result: Result, item: Undetected) -> list[float]:
@@ -78,7 +80,7 @@ def _item_panel(ax: Axes, result: Result, item: Undetected) -> list[float]:
             va="center",
         )
     ax.axhline(len(ids) - 0.5, color="0.7", linewidth=0.8)
-    ax.set_title(f"{item.item}: {plain(item.text)}", fontsize=LABEL, loc="left")
+    ax.set_title(plain(short(item.text, _TITLE_TEXT)), fontsize=LABEL, loc="left")
     style(ax, grid="x")
     return [
         *(item.per_scenario[s].hdi[0] for s in ids),
@@ -118,7 +120,7 @@ def undetected(result: Result, defaults: Defaults) -> Figure:
         if "D" in ids and "A" in ids:
             det, und = item.detected_per_scenario, item.per_scenario
             facts.append(
-                f"{item.item}: expected detected rate {det['A']:.2g} under A and "
+                f"{plain(short(item.text))}: expected detected rate {det['A']:.2g} under A and "
                 f"{det['D']:.2g} under D, but undetected {und['A'].mean:.2g} vs "
                 f"{und['D'].mean:.2g}."
             )

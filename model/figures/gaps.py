@@ -13,6 +13,7 @@ from model.figures._style import (
     TERM_COLOURS,
     TICK,
     figure,
+    item_labels,
     largest_rows,
     plain,
     style,
@@ -31,6 +32,7 @@ def _infinite_parts(
     ax: Axes,
     gaps: np.ndarray,
     terms: tuple[str, ...],
+    labels: dict[str, str],
     colours: dict[str, str],
     xlim: tuple[float, float],
     arrow_len: float,
@@ -45,7 +47,7 @@ def _infinite_parts(
                 ax.text(
                     xmax,
                     yy,
-                    f"{terms[t]}: undefined (0 on both sides)",
+                    f"{labels.get(terms[t], terms[t])}: undefined (0 on both sides)",
                     ha="right",
                     va="center",
                     fontsize=TICK - 2,
@@ -54,7 +56,7 @@ def _infinite_parts(
                 continue
             edge, sign = (xmax, 1) if row[t] > 0 else (xmin, -1)
             ax.annotate(
-                f"{'+' if sign > 0 else '−'}∞ (stated 0)",
+                f"{'+' if sign > 0 else '−'}∞: ruled out (stated 0)",
                 xy=(edge, yy),
                 xytext=(edge - sign * arrow_len, yy),
                 ha="right" if sign > 0 else "left",
@@ -65,7 +67,7 @@ def _infinite_parts(
             )
 
 
-def crux(result: Result, defaults: Defaults, *, versus: str = "D") -> Figure:
+def crux(result: Result, defaults: Defaults, *, versus: str = "D", reference: str = "A") -> Figure:
     """Each member's posterior log-odds gap to the consensus, split by prior and evidence.
 
     Draws `result.cruxes[versus]`: one stacked bar per member, a part per term (`gaps`),
@@ -77,26 +79,32 @@ def crux(result: Result, defaults: Defaults, *, versus: str = "D") -> Figure:
     result : Result
     defaults : Defaults
         Unused; every figure takes it, so the registry calls them all alike.
-    versus : {"B", "C", "D"}
-        The scenario compared against A.
+    versus : str
+        The scenario compared against `reference`.
+    reference : str
+        The reference scenario (default A).
 
     Raises
     ------
     ValueError
-        If `versus` is not one of B, C, D.
+        If `versus` or `reference` is not a scenario, or they are the same.
     """
-    if versus not in result.cruxes:
+    table = (result.cruxes_against or {}).get(reference) or (
+        result.cruxes if reference == "A" else {}
+    )
+    if versus not in table:
         raise ValueError(
-            f"versus is {versus!r}; give one of {', '.join(result.cruxes)} "
-            "(each is compared with A)"
+            f"versus is {versus!r} and reference {reference!r}; give two different scenarios "
+            f"of {', '.join(result.scenarios)}"
         )
-    crux_ = result.cruxes[versus]
+    crux_ = table[versus]
     terms = crux_.terms
     totals = crux_.totals
     n_all = len(crux_.participants)
     keep = largest_rows(np.where(np.isfinite(totals), np.abs(totals), np.inf))
     gaps, totals = crux_.gaps[keep], totals[keep]
     names = [plain(crux_.participants[i]) for i in keep]
+    items = item_labels(result)  # evidence items by their text, never their ids
     n = len(names)
 
     # Bars stack outward from 0: positive parts to the right, negative to the left.
@@ -120,11 +128,13 @@ def crux(result: Result, defaults: Defaults, *, versus: str = "D") -> Figure:
         colours[term] = colour
         part = finite[:, t]
         left = np.where(part >= 0, pos_left, neg_left)
-        label = "prior (stated credences)" if term == "prior" else f"evidence: {term}"
+        label = (
+            "prior (stated credences)" if term == "prior" else f"evidence: {items.get(term, term)}"
+        )
         ax.barh(y, part, left=left, height=0.62, color=colour, label=label)
         pos_left += np.clip(part, 0, None)
         neg_left += np.clip(part, None, 0)
-    _infinite_parts(ax, gaps, terms, colours, (xmin, xmax), 0.16 * span)
+    _infinite_parts(ax, gaps, terms, items, colours, (xmin, xmax), 0.16 * span)
     for i, total in enumerate(totals):
         if np.isfinite(total):
             ax.plot(total, i, "D", color="black", markersize=7, zorder=4)
@@ -153,8 +163,8 @@ def crux(result: Result, defaults: Defaults, *, versus: str = "D") -> Figure:
     ax.set_yticks(y, names, fontsize=TICK)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlabel(
-        f"member's log-odds({versus} : A) − consensus's, in nats "
-        f"(← favours A more · favours {versus} more →)",
+        f"member's log-odds({versus} : {reference}) − consensus's, in nats "
+        f"(← favours {reference} more · favours {versus} more →)",
         fontsize=LABEL,
     )
     style(ax, grid="x")
@@ -165,17 +175,18 @@ def crux(result: Result, defaults: Defaults, *, versus: str = "D") -> Figure:
         handles,
         labels,
         loc="outside upper center",
-        ncols=min(len(labels), 4),
+        ncols=min(len(labels), 4 if max(map(len, labels)) <= 30 else 2),  # item texts are long
         fontsize=LEGEND,
         frameon=False,
     )
     caption = (
-        f"Each member's posterior log-odds of {versus} against A splits exactly into a prior "
+        f"Each member's posterior log-odds of {versus} against {reference} splits exactly into "
+        "a prior "
         f"part and one part per evidence item; each part is shown minus the consensus's "
         f"(posterior mean of the model's log_odds), so the bars add up to the gap (◆). "
         f"1 nat = ×2.7 in odds, 2.3 nats = ×10. ±∞: the member stated a probability of 0."
     )
     if n < n_all:
         caption += f" Shown: the {n} of {n_all} members furthest from the consensus."
-    titles(fig, f"Where members part from the consensus: {versus} versus A", caption)
+    titles(fig, f"Where members part from the consensus: {versus} versus {reference}", caption)
     return fig

@@ -7,6 +7,7 @@ for the real pipeline: `save_all` on a real analysis writes every figure in ever
 
 import dataclasses
 import math
+from io import BytesIO
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -397,7 +398,7 @@ def test_crux_shows_a_stated_zero_as_infinite(result, defaults):
     """Cy stated 0 for D: the prior part is −∞, an arrow to the left edge, and so is the total."""
     (ax,) = figures.crux(result, defaults, versus="D").axes
     arrows = [t for t in ax.texts if "(stated 0)" in t.get_text()]
-    assert [t.get_text() for t in arrows] == ["−∞ (stated 0)"]
+    assert [t.get_text() for t in arrows] == ["−∞: ruled out (stated 0)"]
     xmin, _ = ax.get_xlim()
     assert arrows[0].xy == (xmin, 2)
     assert [t.get_width() for t in ax.containers[0]][2] == 0  # no finite bar for it
@@ -412,10 +413,10 @@ def test_crux_shows_undefined_parts_and_totals(result, defaults):
     fig = figures.crux(dataclasses.replace(result, cruxes={**result.cruxes, "D": odd}), defaults)
     (ax,) = fig.axes
     texts = [t.get_text() for t in ax.texts]
-    assert texts.count("+∞ (stated 0)") == 1
-    assert texts.count("−∞ (stated 0)") == 1
+    assert texts.count("+∞: ruled out (stated 0)") == 1
+    assert texts.count("−∞: ruled out (stated 0)") == 1
     assert "total undefined (+∞ and −∞)" in texts
-    assert f"{COUNTS}: undefined (0 on both sides)" in texts
+    assert r"3 detected in 1000 episodes (\$2 a run): undefined (0 on both sides)" in texts
     xmin, xmax = ax.get_xlim()
     tips = {t.xy[0] for t in ax.texts if "(stated 0)" in t.get_text()}
     assert tips == {xmin, xmax}  # arrows end at the axis edges
@@ -423,7 +424,7 @@ def test_crux_shows_undefined_parts_and_totals(result, defaults):
 
 @pytest.mark.parametrize("versus", ["A", "E", "d"])
 def test_crux_rejects_an_unknown_scenario(result, defaults, versus):
-    with pytest.raises(ValueError, match="give one of B, C, D"):
+    with pytest.raises(ValueError, match="give two different scenarios of A, B, C, D"):
         figures.crux(result, defaults, versus=versus)
 
 
@@ -451,7 +452,7 @@ def test_undetected_rows_and_members(result, defaults):
     observed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert observed[0].get_xdata()[0] == UNDETECTED.observed_rate
     assert "observed detected rate 3/1,000 = 0.003" in _texts(fig)
-    assert ax.get_title(loc="left") == rf"{COUNTS}: 3 detected in 1000 episodes (\$2 a run)"
+    assert ax.get_title(loc="left") == r"3 detected in 1000 episodes (\$2 a run)"
     assert "says little about D" in fig.get_suptitle()
 
 
@@ -466,8 +467,8 @@ def test_undetected_draws_one_panel_per_counts_item(result, defaults):
     )
     fig = figures.undetected(two, defaults)
     assert [ax.get_title(loc="left") for ax in fig.axes] == [
-        rf"{COUNTS}: 3 detected in 1000 episodes (\$2 a run)",
-        "more_counts: more",
+        r"3 detected in 1000 episodes (\$2 a run)",
+        "more",
     ]
 
 
@@ -540,6 +541,65 @@ def test_names_with_dollar_signs_are_drawn_literally(result, defaults, tmp_path)
         assert fig.axes[0].get_yticklabels()[0].get_text().startswith(r"\$\foo{\$ 0")
 
 
+# --- evidence items by their text, never their ids ------------------------------------------
+
+LONG = "Monitors flagged three covert sabotage attempts in a thousand agentic coding episodes"
+
+
+def _with_long_counts_text(result):
+    """The hand-made result with the counts item's text longer than a label may be."""
+    evidence = tuple(dict(e, text=LONG) if e["id"] == COUNTS else e for e in result.evidence)
+    item = dataclasses.replace(UNDETECTED, text=LONG)
+    return dataclasses.replace(result, evidence=evidence, undetected={COUNTS: item})
+
+
+_ITEM_FIGURES = (
+    "participants_vs_consensus",
+    "pools",
+    "factor_spread",
+    "prior_vs_posterior",
+    "crux",
+    "undetected",
+    "scheming_coherence",
+)
+
+
+@pytest.mark.parametrize("name", _ITEM_FIGURES)
+def test_figures_name_evidence_items_by_their_text_not_their_id(result, defaults, name):
+    """No evidence id (monitoring_counts, no_collusion) in any label, title, legend or caption."""
+    fig = figures.FIGURES[name](
+        SimpleNamespace(result=_with_long_counts_text(result), defaults=defaults)
+    )
+    text = _texts(fig)
+    for item in result.evidence:
+        assert item["id"] not in text, item["id"]
+
+
+def test_crux_legend_and_undetected_show_the_shortened_text(result, defaults):
+    """Legends and captions: 40 characters with "…"; a panel title has room for more."""
+    long = _with_long_counts_text(result)
+    short = "Monitors flagged three covert sabotage…"
+    assert len(short) <= 40
+    crux = figures.crux(long, defaults)
+    (box,) = crux.subfigs[0].legends
+    crux.savefig(BytesIO(), format="png")  # lays the figure out
+    inside = crux.bbox
+    edges = box.get_window_extent()
+    assert inside.x0 <= edges.x0 and edges.x1 <= inside.x1  # long labels: fewer columns
+    legend = [t.get_text() for t in box.get_texts()]
+    assert legend[:3] == [
+        "prior (stated credences)",
+        f"evidence: {short}",
+        "evidence: No collusion seen",
+    ]
+    undetected = figures.undetected(long, defaults)
+    title = "Monitors flagged three covert sabotage attempts in a thousand agentic…"
+    assert undetected.axes[0].get_title(loc="left") == title  # 70 characters in a title
+    assert f"{short}: expected detected rate" in _texts(undetected)
+    caption = figures.prior_vs_posterior(long, defaults).get_supxlabel()
+    assert f"Evidence: {short}; No collusion seen." in " ".join(caption.split())
+
+
 # --- registry and export -------------------------------------------------------------------
 
 
@@ -555,6 +615,8 @@ def test_registry_names_every_analysis_figure():
         "undetected",
         "scheming_coherence",
         "meta_predictions",
+        "what_would_settle_it",
+        "camps",
     }
 
 
