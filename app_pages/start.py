@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from app_pages import common, exports
@@ -18,6 +20,7 @@ NAME_KEY = "start_name"
 EVIDENCE_KEY = "start_evidence"
 UPLOAD_KEY = "start_import_file"
 CONFIRM_ANOTHER_KEY = "start_confirm_another"
+WRITING_KEY = "start_writing"  # the create or import under way: a plain dict (see _settle)
 
 
 def _say(where: str, kind: str, text: str) -> None:
@@ -34,12 +37,60 @@ def _show_message(where: str) -> None:
 
 
 # --- callbacks (run before the page, so the page shows the links at once) -------------------
+#
+# A double click is two runs, and the second can start on a new thread while the first
+# run's callback is still writing; that run then stops at its next touch of session state
+# (Streamlit raises StopException there), possibly after the group was written. So: claim
+# the write under a lock, write, and keep the result in a plain dict claimed beforehand (a
+# dict does not stop a run); `_settle` turns it into the page's state, again on the next run
+# if this one was stopped first. One click or five, one group.
+
+
+@st.cache_resource(show_spinner=False)
+def _one_at_a_time() -> threading.Lock:
+    return threading.Lock()
+
+
+def _claim() -> dict | None:
+    """Claim the session's one write (a dict to fill); None when a group is made or being made."""
+    with _one_at_a_time():
+        state = st.session_state
+        box = state.get(WRITING_KEY)
+        if state.get(CREATED_KEY) or (box is not None and not box.get("failed")):
+            return None
+        box = {}
+        state[WRITING_KEY] = box
+        return box
+
+
+def _failed(box: dict, where: str, text: str) -> None:
+    box["failed"] = True  # first: frees the claim even if this run stops below
+    st.session_state.pop(WRITING_KEY, None)
+    _say(where, "error", text)
+
+
+def _settle() -> None:
+    """Make a finished write the page's state (idempotent: a stopped run is redone)."""
+    state = st.session_state
+    box = state.get(WRITING_KEY)
+    if box is None or "group" not in box:
+        if box is not None and box.get("failed"):
+            del state[WRITING_KEY]
+        return
+    group_id = box["group"]
+    state[common.GROUP_KEY] = group_id
+    state[CREATED_KEY] = group_id
+    common.remember_token(common.FACILITATOR_TOKENS, group_id, box["token"])
+    if box.get("imported") is not None:
+        state.setdefault(IMPORTED_KEY, {})[group_id] = _member_links(box["imported"])
+    _say("links", "success", box["message"])
+    del state[WRITING_KEY]
 
 
 def _create() -> None:
-    """Validate, then write; on any problem say so and write nothing."""
+    """Validate, then write the group once; on any problem say so and write nothing."""
     state = st.session_state
-    if state.get(CREATED_KEY):  # a second click before the page caught up: one group only
+    if state.get(CREATED_KEY):  # a click that arrives after the page has moved on
         return
     name = state.get(NAME_KEY) or ""
     if not name.strip():
@@ -55,19 +106,23 @@ def _create() -> None:
             "The evidence is not valid, so no group was created:  \n" + common.md_escape(str(exc)),
         )
         return
-    try:
-        group, token = common.get_store().create_group(name, evidence=evidence_text)
-    except CruxboardError as exc:
-        _say("form", "error", common.md_escape(str(exc)))
+    store = common.get_store()
+    box = _claim()
+    if box is None:
         return
-    state[common.GROUP_KEY] = group.id
-    state[CREATED_KEY] = group.id
-    common.remember_token(common.FACILITATOR_TOKENS, group.id, token)
-    _say("links", "success", f"Group created with {len(items)} evidence item(s).")
+    try:
+        group, token = store.create_group(name, evidence=evidence_text)
+    except CruxboardError as exc:
+        _failed(box, "form", common.md_escape(str(exc)))
+        return
+    box.update(
+        group=group.id, token=token, message=f"Group created with {len(items)} evidence item(s)."
+    )
+    _settle()
 
 
 def _import() -> None:
-    """Check the whole file, then import it in one transaction; on any problem write nothing."""
+    """Check the whole file, then import it once, in one transaction; else write nothing."""
     state = st.session_state
     if state.get(CREATED_KEY):
         return
@@ -75,24 +130,23 @@ def _import() -> None:
     if upload is None:
         _say("import", "error", "Choose the whole-group file (.json) first.")
         return
-    try:
-        imported = exports.import_group_file(
-            common.get_store(), upload.getvalue(), common.defaults()
-        )
-    except CruxboardError as exc:
-        _say("import", "error", "Nothing was imported.  \n" + common.md_escape(str(exc)))
+    store, raw, defaults = common.get_store(), upload.getvalue(), common.defaults()
+    box = _claim()
+    if box is None:
         return
-    group_id = imported.group.id
-    state[common.GROUP_KEY] = group_id
-    state[CREATED_KEY] = group_id
-    common.remember_token(common.FACILITATOR_TOKENS, group_id, imported.facilitator_token)
-    state.setdefault(IMPORTED_KEY, {})[group_id] = _member_links(imported)
-    _say(
-        "links",
-        "success",
-        f"Imported {len(imported.participants)} member(s) and "
+    try:
+        imported = exports.import_group_file(store, raw, defaults)
+    except CruxboardError as exc:
+        _failed(box, "import", "Nothing was imported.  \n" + common.md_escape(str(exc)))
+        return
+    box.update(
+        group=imported.group.id,
+        token=imported.facilitator_token,
+        imported=imported,
+        message=f"Imported {len(imported.participants)} member(s) and "
         f"{imported.revisions} revision(s) as a new group.",
     )
+    _settle()
 
 
 def _another() -> None:
@@ -227,6 +281,7 @@ def _form() -> None:
 def main() -> None:
     """Render the Start page: the new group's links once made, else the form."""
     st.title("Cruxboard")
+    _settle()  # a write whose run was stopped before it could say so
     created = st.session_state.get(CREATED_KEY)
     if created:
         if _links(created):

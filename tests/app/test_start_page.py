@@ -122,3 +122,27 @@ def test_a_refused_group_keeps_the_form_and_says_why(db):
     assert at.text_input(key="start_name").value == "Reading group"  # nothing to retype
     assert _has(at, "start_create") and not at.code
     assert _groups(db) == []
+
+
+def test_a_group_written_by_a_stopped_run_is_shown_by_the_next(db):
+    """A double click's first run can be stopped just after it wrote the group (the second
+    run starts on another thread): the write is kept in a plain dict, and the next run shows
+    that group's links and makes no other."""
+    group, token = db.create_group("Reading group", evidence=EXAMPLE_EVIDENCE)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.context["url"] = BASE + "/"
+    message = "Group created with 2 evidence item(s)."
+    at.session_state["start_writing"] = {"group": group.id, "token": token, "message": message}
+    at.run()
+    assert not at.exception
+    assert _links(at)["start_facilitator_link"].endswith(f"?group={group.id}&token={token}")
+    assert at.success[0].value == message
+    assert "start_writing" not in at.session_state
+    assert not _has(at, "start_create") and len(_groups(db)) == 1
+
+
+def test_a_failed_write_frees_the_form_for_another_try(db):
+    at = _start()
+    at.session_state["start_writing"] = {"failed": True}  # a write that was refused
+    at = _create(at, "Reading group")
+    assert not at.exception and len(_groups(db)) == 1 and _links(at)
