@@ -17,6 +17,7 @@ import numpy as np
 from model.camps import Camps, find_camps
 from model.cruxes import Crux, member_cruxes
 from model.meta import MetaPredictions, meta_predictions
+from model.ppc import spread_checks
 from model.settle import Settler, what_would_settle_it
 from model.stats import HDI_PROB as HDI_PROB  # re-exported: figures read it from here
 from model.stats import Stat
@@ -165,6 +166,12 @@ class Disagreement:
         log-odds (see `model.decisive`). The list is ordered by it.
     observed_sd, logit_sd : float or None
         The members' actual spread, in probability units and on the logit scale.
+    ppc_p : float or None
+        Posterior predictive check of the spread (`model.ppc`): the share of groups simulated
+        from the model whose SD is at or above the members' actual SD.
+    misfit : bool
+        True when the actual SD lies outside the central 94 % of the simulated ones: the
+        model's spread does not fit the members' for this quantity.
     """
 
     quantity: str
@@ -175,6 +182,8 @@ class Disagreement:
     log_odds_sd: float | None = None
     observed_sd: float | None = None
     logit_sd: float | None = None
+    ppc_p: float | None = None
+    misfit: bool = False
 
 
 @dataclass(frozen=True)
@@ -363,6 +372,7 @@ def _disagreement(analysis: Analysis) -> tuple[Disagreement, ...]:
     from model.decisive import decisive_disagreement
 
     model = _model_spreads(analysis) if analysis.fit is not None else {}
+    checks = spread_checks(analysis, seed=analysis.seed) if analysis.fit is not None else {}
     out = []
     for d in decisive_disagreement(analysis.data, analysis.evidence, analysis.defaults):
         if analysis.fit is None:
@@ -381,6 +391,8 @@ def _disagreement(analysis: Analysis) -> tuple[Disagreement, ...]:
                 log_odds_sd=d.log_odds_sd,
                 observed_sd=d.observed_sd,
                 logit_sd=d.logit_sd,
+                ppc_p=checks[d.quantity].p_value if d.quantity in checks else None,
+                misfit=checks[d.quantity].misfit if d.quantity in checks else False,
             )
         )
     return tuple(out)

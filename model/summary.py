@@ -115,6 +115,8 @@ def summary_json(result: Result) -> dict[str, Any]:
                 "log_odds_sd": _num(d.log_odds_sd),
                 "observed_sd": _num(d.observed_sd),
                 "logit_sd": _num(d.logit_sd),
+                "ppc_p": _num(d.ppc_p),
+                "misfit": d.misfit,
             }
             for d in result.disagreement
         ],

@@ -23,7 +23,10 @@ def disagreement(result: Result) -> None:
         "Ranked by how far the members' differences in each answer move their conclusions: "
         "the spread, across members, of the term that answer adds to their log-odds (nats; "
         "1 nat = ×2.7 in odds). A dispute between 1 % and 5 % can decide more than one between "
-        "40 % and 60 %. Beside it, the members' actual spread and the model's."
+        "40 % and 60 %. Beside it, the members' actual spread and the model's, and whether the "
+        "model's spread fits theirs (a posterior predictive check: groups of the same size "
+        "simulated from the model; a misfit means the members' actual SD lies outside the "
+        "middle 94 % of the simulated ones)."
     )
     st.dataframe(
         pd.DataFrame(
@@ -35,6 +38,9 @@ def disagreement(result: Result) -> None:
                     "members' SD": common.show_percent(d.observed_sd, digits=1),
                     "members' SD (logit)": common.show_number(d.logit_sd),
                     "model's SD [94 % HDI]": common.show_stat(d.spread, reason=d.reason),
+                    "model fits the spread?": "no: misfit"
+                    if d.misfit
+                    else ("–" if d.ppc_p is None else "yes"),
                     "answered": d.answered,
                 }
                 for d in result.disagreement
