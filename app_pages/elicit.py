@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,8 @@ from app_pages import common
 from app_pages.exports import figure_bytes
 from model import Response, ResponseError, coherence, to_group_data, update, validate_response
 from model.figures import scenario_sketch
-from model.individual import rising_factors_warning, undetected
+from model.history import Change, revision_diff
+from model.individual import counts_rates, rising_factors_warning, undetected
 from model.member_view import MIN_GROUP_VIEW, member_view
 from model.meta import MIN_META_ANSWERS, MetaPredictions, meta_predictions
 from model.pools import scenario_pools
@@ -33,6 +35,8 @@ NAME_KEY = "el_name"
 RATIONALE_KEY = "el_rationale"
 P_SCHEMING_KEY = "el_p_scheming"
 RESCALE_KEY = "elicit_rescale"
+SKETCH_MIN_PX = 360  # narrowest scenario card beside another (below it, one per row)
+EMPTIED = "elicit_emptied"  # ((group id, participant id), round) the member chose to start empty
 SUBMIT_KEY = "elicit_submit"
 
 
@@ -181,6 +185,7 @@ def _submit(
     problems = []
     if not name:
         problems.append("Enter a display name (or a pseudonym) before submitting.")
+    problems += _range_problems(evidence, defaults)
     if (cred := _credence_problem()) is not None:
         problems.append(cred)
     if (meta := _meta_problem()) is not None:
@@ -227,11 +232,19 @@ def _sketch_png(scenario_id: str) -> bytes:
     return figure_bytes(scenario_sketch(common.defaults(), scenario_id), "png")
 
 
+def _range_problem(value: float | None) -> str | None:
+    """A typed percentage outside 0-100, in words (None if it is in range or blank)."""
+    if value is None or 0 <= value <= 100:
+        return None
+    side = "above 100 %" if value > 100 else "below 0 %"
+    return f"{value:g} % is {side}: give a number from 0 to 100."
+
+
 def _pct_input(label: str, key: str, *, help: str | None = None) -> None:
-    st.number_input(
+    # No min/max: Streamlit would refuse 150 with only a red border and keep the old value,
+    # so the page takes any number and says in words, under the box, what is wrong with it.
+    value = st.number_input(
         label,
-        min_value=0,
-        max_value=100,
         value=None,
         step=1,
         key=key,
@@ -239,6 +252,34 @@ def _pct_input(label: str, key: str, *, help: str | None = None) -> None:
         placeholder="%",
         persist_state="session",
     )
+    problem = _range_problem(value)
+    if problem is not None:
+        st.error(problem)
+
+
+def _labels(evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> dict[str, str]:
+    """Each percentage input's key and the name a message gives it."""
+    return {
+        **{cred_key(s): f"credence in {s}" for s in SCENARIO_IDS},
+        **{meta_key(s): f"expected group average for {s}" for s in SCENARIO_IDS},
+        **{factor_key(f.id): f.name for f in defaults.factors},
+        P_SCHEMING_KEY: "direct P(scheming)",
+        **{
+            reading_key(e.id, s): f"reading of {e.id} under {s}"
+            for e in evidence
+            for s in SCENARIO_IDS
+        },
+    }
+
+
+def _range_problems(evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> list[str]:
+    """Every typed percentage outside 0-100, named (for the message after Submit)."""
+    out = []
+    for key, label in _labels(evidence, defaults).items():
+        problem = _range_problem(st.session_state.get(key))
+        if problem is not None:
+            out.append(f"{label[0].upper()}{label[1:]}: {problem}")
+    return out
 
 
 def _scenarios(defaults: Defaults) -> None:
@@ -249,12 +290,14 @@ def _scenarios(defaults: Defaults) -> None:
         "monitoring show, and the dotted line is *what we need*. Give your credence in each, "
         "in whole percentages adding up to 100."
     )
+    # Two cards a row, one on a narrow screen: a sketch never shrinks below about
+    # SKETCH_MIN_PX (its smallest type stays about 9 px high), nor grows past its own size.
+    grid = st.grid(2, min_column_width=SKETCH_MIN_PX, border=True, key="elicit_scenarios")
     for s in defaults.scenarios:
-        left, mid, right = st.columns([1.2, 2, 1], vertical_alignment="center")
-        left.image(_sketch_png(s.id), width="stretch")
-        mid.markdown(f"**{s.id} · {s.name}**")
-        mid.write(s.story)
-        with right:
+        with grid.cell():
+            st.image(_sketch_png(s.id), width="content")
+            st.markdown(f"**{s.id} · {s.name}**")
+            st.write(s.story)
             _pct_input(f"Credence in {s.id} (%)", cred_key(s.id))
     values = [st.session_state.get(cred_key(s)) for s in SCENARIO_IDS]
     entered = [v for v in values if v is not None]
@@ -269,7 +312,7 @@ def _scenarios(defaults: Defaults) -> None:
         "Rescale to 100 %",
         key=RESCALE_KEY,
         on_click=_rescale,
-        disabled=len(entered) < len(values) or total in (0, 100),
+        disabled=len(entered) < len(values) or total in (0, 100) or min(entered) < 0,
         help="Keeps the proportions between your four credences and makes them add up to 100.",
     )
 
@@ -351,14 +394,63 @@ def _evidence(evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> None:
                     "Your reading per scenario: how likely would we see this if the scenario "
                     "were true?"
                 )
+            rates = counts_rates(item, defaults)[0] if isinstance(item, CountsEvidence) else None
             cols = st.columns(4)
-            for col, s in zip(cols, SCENARIO_IDS, strict=True):
+            for k, (col, s) in enumerate(zip(cols, SCENARIO_IDS, strict=True)):
                 ref = _reference(item, s, defaults)
                 if question and reading_default(item, s, defaults) is None:
                     ref = "none (leave all four empty to skip this question)"
                 with col:
                     _pct_input(f"{s} (%)", reading_key(item.id, s), help=f"reference: {ref}")
                     st.caption(f"reference: {ref}")
+                    if rates is not None:  # the answer's weight rests on this assumed rate
+                        st.caption(
+                            f"assumed misalignment rate under {s}: "
+                            f"{common.show_percent(float(rates[k]))} of episodes"
+                        )
+            _reference_box(item, defaults)
+
+
+def _reference_box(item: EvidenceItem, defaults: Defaults) -> None:
+    """The values the update assumes for an item, per scenario (not a file to look up)."""
+    with st.expander("Reference values for this item"):
+        if isinstance(item, CountsEvidence):
+            m, fa = counts_rates(item, defaults)
+            columns = {
+                "m": m,
+                "false alarm": fa,
+                "reference d": [reading_default(item, s, defaults) for s in SCENARIO_IDS],
+            }
+            st.caption(
+                "Per scenario: m, the misalignment rate (the share of episodes with a "
+                "misaligned action); the false-alarm rate (an aligned episode flagged); d, the "
+                "detection sensitivity you read (the reference d stands in for a reading left "
+                f"empty). Each of the {item.episodes} episodes is flagged with chance "
+                "m·d + (1 − m)·false alarm. m and the false-alarm rate are the same for everyone: "
+                + (
+                    "the scenarios' values today."
+                    if item.misalignment_rate is None and item.false_alarm_rate is None
+                    else "given with this item where it sets them, else the scenarios' values."
+                )
+            )
+        else:
+            refs = [reading_default(item, s, defaults) for s in SCENARIO_IDS]
+            if all(r is None for r in refs):
+                st.caption(
+                    "This item has no reference values: an empty reading has none to stand in "
+                    "for it, so give all four or none."
+                )
+                return
+            what = "P(yes | scenario)" if item.kind == "question" else "P(observation | scenario)"
+            st.caption(f"Per scenario: the reference {what}, used for a reading left empty.")
+            columns = {"reference": refs}
+        st.dataframe(  # scenarios down the side: narrow enough for a phone
+            pd.DataFrame(
+                {name: [common.show_percent(v) for v in vals] for name, vals in columns.items()},
+                index=list(SCENARIO_IDS),
+            ),
+            key=f"elicit_reference_{item.id}",
+        )
 
 
 def _about_you(participant: Participant | None) -> None:
@@ -472,6 +564,107 @@ def _feedback(
             )
 
 
+def _shown_value(value: float | str | None) -> str:
+    if isinstance(value, str):
+        text = " ".join(value.split())
+        return "(empty)" if not text else text if len(text) <= 60 else text[:59] + "…"
+    return common.show_percent(value)
+
+
+def _answer_name(change: Change, evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> str:
+    """What a changed answer is, in the form's words (an item's text, not its id)."""
+    if change.kind == "credence":
+        return f"credence in {change.scenario}"
+    if change.kind == "meta":
+        return f"expected group average for {change.scenario}"
+    if change.kind == "factor":
+        names = {f.id: f.name for f in defaults.factors}
+        return names.get(str(change.key), str(change.key))
+    if change.kind == "p_scheming":
+        return "direct P(scheming)"
+    if change.kind == "reading":
+        texts = {e.id: e.text for e in evidence}
+        text = texts.get(str(change.key), str(change.key))
+        short = text if len(text) <= 40 else text[:39] + "…"
+        return f"reading under {change.scenario}: {short}"
+    return "rationale"
+
+
+def _changes(revisions: list[Any], evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> None:
+    """Each saved answer against the one before it: every answer that changed, as a list.
+
+    A list, not a table: it wraps on a phone instead of hiding columns.
+    """
+    esc = common.md_escape
+    with st.container(key="elicit_changes"):
+        st.markdown(
+            "**What changed**: every answer that differs from the one saved before it "
+            "(credences, your forecast of the group, factors, readings and rationale)."
+        )
+        for before, after in itertools.pairwise(revisions):
+            lines = [
+                f"- {esc(_answer_name(c, evidence, defaults))}: "
+                f"{esc(_shown_value(c.old))} → {esc(_shown_value(c.new))}"
+                for c in revision_diff(before.payload, after.payload)
+            ]
+            st.markdown(
+                f"Saved {after.created_at:%Y-%m-%d %H:%M} UTC, round {after.round}:\n\n"
+                + ("\n".join(lines) or "- nothing changed")
+            )
+
+
+def _start_empty(
+    form_for: tuple[str, int | None], round: int, evidence: tuple[EvidenceItem, ...]
+) -> None:
+    _prefill(form_for, None, evidence, common.defaults())
+    st.session_state[EMPTIED] = (form_for, round)
+
+
+def _refill(
+    form_for: tuple[str, int | None], payload: dict[str, Any], evidence: tuple[EvidenceItem, ...]
+) -> None:
+    _prefill(form_for, payload, evidence, common.defaults())
+    st.session_state.pop(EMPTIED, None)
+
+
+def _round_notice(
+    group: Group,
+    revisions: list[Any],
+    form_for: tuple[str, int | None],
+    evidence: tuple[EvidenceItem, ...],
+) -> None:
+    """In a new round, say that the form holds the last round's answers; offer an empty one."""
+    if not revisions or revisions[-1].round >= group.current_round:
+        return
+    last, now = revisions[-1], group.current_round
+    with st.container(key="elicit_round_notice"):
+        if st.session_state.get(EMPTIED) == (form_for, now):
+            st.info(
+                f"Round {now}: you started from an empty form. Your answers from round "
+                f"{last.round} are kept (under “What you said before”)."
+            )
+            st.button(
+                f"Fill in my round {last.round} answers again",
+                key="elicit_refill",
+                on_click=_refill,
+                args=(form_for, last.payload, evidence),
+            )
+            return
+        st.info(
+            f"Round {now} is open. The form below is filled in with your answers from round "
+            f"{last.round} (saved {last.created_at:%Y-%m-%d %H:%M} UTC): change what you now "
+            f"see differently, or start from an empty form. Nothing counts for round {now} "
+            "until you save."
+        )
+        st.button(
+            "Start empty",
+            key="elicit_start_empty",
+            on_click=_start_empty,
+            args=(form_for, now, evidence),
+            help=f"Clears every answer in the form; your round {last.round} answers are kept.",
+        )
+
+
 def _history(store: Any, participant: Participant, evidence: tuple[EvidenceItem, ...]) -> None:
     revisions = store.revisions(participant.id)
     if not revisions:
@@ -495,6 +688,8 @@ def _history(store: Any, participant: Participant, evidence: tuple[EvidenceItem,
             hide_index=True,
             key="elicit_history_table",
         )
+        if len(revisions) > 1:
+            _changes(revisions, evidence, common.defaults())
         for r in revisions:
             if r.payload.get("rationale"):
                 st.caption(f"Rationale saved {r.created_at:%Y-%m-%d %H:%M} UTC:")
@@ -670,6 +865,7 @@ def main() -> None:
             )
         _history(store, participant, evidence)
 
+    _round_notice(group, revisions, form_for, evidence)
     _scenarios(defaults)
     _meta_question()
     _factors(defaults)
