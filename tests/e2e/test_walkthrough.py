@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.server import ROOT
+from tests.e2e.test_phone import full_page_screenshot, horizontal_overflow, screenshot_dir
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 120_000  # the first dashboard view compiles the model (about 30 s)
+WIDTHS = (1280, 390)  # a laptop and a phone
 
 ANSWERS = {
     "Ada": {
@@ -60,6 +64,23 @@ def _fill_form(page: Page, name: str, answers: dict) -> None:
         name_box.press("Tab")
 
 
+def _shots(page: Page, name: str) -> None:
+    """The whole page at each width in `WIDTHS` (the page's own width last, as it was)."""
+    size = page.viewport_size
+    for width in sorted(WIDTHS, key=lambda w: w == size["width"]):
+        page.set_viewport_size({"width": width, "height": size["height"]})
+        page.wait_for_timeout(500)
+        full_page_screenshot(page, screenshot_dir() / f"walk-{name}-{width}.png")
+        seen = horizontal_overflow(page)
+        assert seen["document"] <= width and seen["main"] <= seen["mainBox"], (name, seen)
+    page.set_viewport_size(size)
+
+
+def _groups_named(db: Path, name: str) -> int:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT count(*) FROM groups WHERE name = ?", (name,)).fetchone()[0]
+
+
 def _submit(page: Page) -> str:
     expect(page.locator(".st-key-elicit_feedback")).to_be_visible(timeout=TIMEOUT)
     page.locator(".st-key-elicit_submit button").click()
@@ -68,26 +89,31 @@ def _submit(page: Page) -> str:
     return link.inner_text().strip()
 
 
-def test_facilitator_and_two_participants_walk_the_whole_path(
-    app_server, browser, tmp_path, output_path
-):
-    base, _db = app_server
-    shots = Path(output_path)  # pytest-playwright's per-test output folder (test-results/...)
-    shots.mkdir(parents=True, exist_ok=True)
+def test_facilitator_and_two_participants_walk_the_whole_path(app_server, browser, tmp_path):
+    base, db = app_server
 
-    # The facilitator creates a group and gets two links.
+    # The facilitator creates a group (an impatient double click) and gets two links, first
+    # on the page; the form is gone, so the second click made no second group.
     fac = browser.new_context(viewport={"width": 1280, "height": 900})
     page = fac.new_page()
     page.goto(base)
     page.locator(".st-key-start_name input").fill("Reading group")
-    page.get_by_role("button", name="Create the group").click()
+    page.get_by_role("button", name="Create the group").dblclick()
     join = page.locator(".st-key-start_join_link code")
     expect(join).to_be_visible(timeout=TIMEOUT)
     join_url = join.inner_text().strip()
     dashboard_url = page.locator(".st-key-start_facilitator_link code").inner_text().strip()
     assert "group=" in join_url and "token=" not in join_url
     assert "token=" in dashboard_url
-    page.screenshot(path=shots / "1-start.png", full_page=True)
+    expect(page.locator(".st-key-start_name")).to_have_count(0)
+    page.wait_for_timeout(1000)  # a second run, had the click made one, would be done
+    assert _groups_named(db, "Reading group") == 1
+    assert page.locator(".st-key-start_join_link code").inner_text().strip() == join_url
+    for key in ("start_join_link", "start_facilitator_link"):  # each box has a copy button
+        page.locator(f".st-key-{key} [data-testid=stCode]").hover()
+        expect(page.locator(f".st-key-{key} button")).to_be_visible()
+    expect(page.get_by_test_id("stSidebarNavLink")).to_have_count(3)  # the facilitator's menu
+    _shots(page, "start-after-creating")
 
     # Two participants open the participant link; one answers on a phone (390 px).
     comeback = {}
@@ -99,8 +125,9 @@ def test_facilitator_and_two_participants_walk_the_whole_path(
         feedback = p.locator(".st-key-elicit_feedback")
         expect(feedback).to_contain_text("after the evidence", timeout=TIMEOUT)
         comeback[name] = _submit(p)
-        suffix = "phone" if viewport[0] == 390 else "desktop"
-        p.screenshot(path=shots / f"2-elicit-{suffix}.png", full_page=True)
+        assert p.get_by_test_id("stSidebarNavLink").count() == 0  # only their own page
+        if name == "Ada":
+            _shots(p, "member")
         ctx.close()
 
     # Ada comes back with her private link and revises: a new revision, history kept.
@@ -115,15 +142,17 @@ def test_facilitator_and_two_participants_walk_the_whole_path(
     _set_number(p, "el_cred_D", 10)
     p.locator(".st-key-elicit_submit button").click()
     expect(p.get_by_text("What you said before (2 saved)")).to_be_visible(timeout=TIMEOUT)
-    p.screenshot(path=shots / "3-revise.png", full_page=True)
+    expect(p.locator(".st-key-elicit_changes")).to_contain_text("credence in A: 60 % → 55 %")
+    full_page_screenshot(p, screenshot_dir() / "walk-member-revised-1280.png")
     ctx.close()
 
     # The facilitator opens the dashboard, sees both, and downloads a PNG and the CSV.
     page.goto(dashboard_url)
     answered = page.get_by_test_id("stMetric").filter(has_text="Answered in round 1")
     expect(answered.get_by_test_id("stMetricValue")).to_have_text("2", timeout=TIMEOUT)
+    expect(page.get_by_test_id("stImage").first).to_be_visible(timeout=TIMEOUT)
+    _shots(page, "dashboard")
     expect(page.locator(".st-key-db_reproduce code")).to_be_visible(timeout=TIMEOUT)
-    page.screenshot(path=shots / "4-dashboard.png", full_page=True)
     # Live (on by default) keeps the downloads off; turning it off enables them.
     expect(page.locator(".st-key-db_dl_csv button")).to_be_disabled()
     page.locator(".st-key-db_live label").click()
