@@ -351,24 +351,17 @@ class Store:
             joined; empty for an unknown group.
         """
         check_round(round)
-        if not plausible_group_id(group_id):
-            return []
-        newest = select(func.max(schema.revisions.c.id)).where(
-            schema.revisions.c.group_id == group_id, schema.revisions.c.round == round
-        )
-        if not include_removed:
-            newest = newest.where(schema.revisions.c.participant_id.not_in(set_aside_ids(group_id)))
-        newest = newest.group_by(schema.revisions.c.participant_id)
-        with self._transaction() as conn:
-            rows = conn.execute(
-                select(*PARTICIPANT_COLUMNS, *schema.revisions.c)
-                .join(
-                    schema.revisions, schema.revisions.c.participant_id == schema.participants.c.id
-                )
-                .where(schema.revisions.c.id.in_(newest))
-                .order_by(schema.participants.c.id)
-            ).all()
-        return [(participant_from(row), revision_from(row)) for row in rows]
+        return self._newest(group_id, round, include_removed)
+
+    def last_answers(
+        self, group_id: str, *, include_removed: bool = False
+    ) -> list[tuple[Participant, Revision]]:
+        """Return each participant's newest revision in any round.
+
+        Like `latest_revisions`, over every round at once: one pair per participant who
+        has answered, in the order they joined; `include_removed` as there.
+        """
+        return self._newest(group_id, None, include_removed)
 
     def count_answered(self, group_id: str, *, round: int, include_removed: bool = False) -> int:
         """Return how many participants have saved at least one revision in a round.
@@ -652,6 +645,31 @@ class Store:
         return ImportedGroup(group, facilitator_token, tuple(imported), len(parsed.revisions))
 
     # -- plumbing -------------------------------------------------------------------------
+
+    def _newest(
+        self, group_id: str, round: int | None, include_removed: bool
+    ) -> list[tuple[Participant, Revision]]:
+        """Each participant's newest revision in `round` (in any round if None)."""
+        if not plausible_group_id(group_id):
+            return []
+        newest = select(func.max(schema.revisions.c.id)).where(
+            schema.revisions.c.group_id == group_id
+        )
+        if round is not None:
+            newest = newest.where(schema.revisions.c.round == round)
+        if not include_removed:
+            newest = newest.where(schema.revisions.c.participant_id.not_in(set_aside_ids(group_id)))
+        newest = newest.group_by(schema.revisions.c.participant_id)
+        with self._transaction() as conn:
+            rows = conn.execute(
+                select(*PARTICIPANT_COLUMNS, *schema.revisions.c)
+                .join(
+                    schema.revisions, schema.revisions.c.participant_id == schema.participants.c.id
+                )
+                .where(schema.revisions.c.id.in_(newest))
+                .order_by(schema.participants.c.id)
+            ).all()
+        return [(participant_from(row), revision_from(row)) for row in rows]
 
     def _change_status(
         self, group_id: str, participant_id: int, action: str, into: int | None

@@ -128,6 +128,24 @@ def test_merge_keeps_the_kept_members_answers_and_hides_the_duplicate(store):
     ]
 
 
+def test_last_answers_are_each_members_newest_in_any_round(store):
+    group, (ada, bo, cy) = _group(store, "Ada", "Bo", "Cy")
+    store.open_next_round(group.id)
+    ada_2 = store.add_revision(ada.id, round=2, payload={"v": "Ada-2"})
+    bo_late = store.add_revision(bo.id, round=1, payload={"v": "Bo-late"})  # round 1, later
+    store.add_participant(group.id, "Dee")  # never answers
+    store.remove_participant(group.id, cy.id)
+
+    assert [(p, r) for p, r in store.last_answers(group.id)] == [(ada, ada_2), (bo, bo_late)]
+    everyone = store.last_answers(group.id, include_removed=True)
+    assert [(p.display_name, r.payload["v"]) for p, r in everyone] == [
+        ("Ada", "Ada-2"),
+        ("Bo", "Bo-late"),
+        ("Cy", "Cy-1"),
+    ]
+    assert store.last_answers("nosuchgroup") == []
+
+
 @pytest.mark.parametrize(
     ("steps", "message"),
     [
