@@ -118,12 +118,16 @@ def test_a_member_sees_their_own_answers_and_the_group_never_anothers(app_server
     expect(page.locator(".st-key-el_cred_A input")).to_have_value("60", timeout=TIMEOUT)
     view = page.locator(".st-key-elicit_group_view")
     expect(view).to_contain_text("3 member(s) have answered", timeout=TIMEOUT)
-    expect(view.get_by_test_id("stDataFrame")).to_be_visible(timeout=TIMEOUT)
+    # below five members the group's numbers are withheld: they would reveal the others
+    expect(view).to_contain_text("appears once 5 members have answered", timeout=TIMEOUT)
+    assert view.get_by_test_id("stDataFrame").count() == 0
     text = _body(page)
     assert "Evals have tracked behaviour so far." in text  # her own rationale
     assert "Eve" not in text and "evil.example" not in text and "not bold" not in text
-    # Moving to the dashboard in the same browser does not open it.
-    page.get_by_role("link", name="Dashboard").click()
+    # A member has no menu to the dashboard; opening its address in the same browser
+    # does not open it either.
+    assert page.get_by_role("link", name="Dashboard").count() == 0
+    page.goto(f"{base}/dashboard?group={gid}")
     expect(page.get_by_text(NOT_ALLOWED)).to_be_visible(timeout=TIMEOUT)
     assert page.get_by_test_id("stMetric").count() == 0
     assert "Ada Lovelace" not in _body(page)
