@@ -15,23 +15,46 @@ with the same model loads them in well under a second. A model whose graph has n
 cache key gets uncached callbacks (compiled as nutpie does); `disk_cache=False` uses
 nutpie's own `compile_pymc_model` unchanged.
 
+Even with every kernel and callback cached, building and rewriting the PyTensor graph of
+the log density, its gradient and the trace costs 5-10 s per process. So `compile_model`
+can also keep the whole compiled model on disk (`store_as=key`): its layout (dimensions,
+shapes, coordinates, the shared arrays' order), the callbacks' source and cache keys, and
+the start point. `load_compiled(key)` rebuilds a `CompiledPyMCModel` from that record and
+the numba cache without building any graph. The caller's key must change whenever the
+graph could (`model.fit` hashes the model's source, its data shapes, the priors in the graph
+and the installed versions). Records are pickles in `models_dir()`, beside PyTensor's numba
+cache (the same trust: both are written and read only by this machine's processes).
+
+The start point is the model's support point (PyMC's default) plus U(-1, 1) jitter in the
+unconstrained space, as PyMC and nutpie do, but the jitter is drawn from
+`np.random.default_rng(seed)` over the flat vector (`_JitteredStart`), so a loaded model
+needs no PyTensor function to start and draws the same start as the process that built it.
+
 Borrowed, and checked by the test:
 
 - `nutpie.compile_pymc`: `_make_functions`, `_wrap_with_lock`, `_prepare_dims_and_coords`,
   `make_user_data` and the layout of its `user_data` record, `CompiledPyMCModel`'s fields,
   `address_as_void_pointer`; the C signatures and return codes of its callbacks
   (`_make_c_logp_func`, `_make_c_expand_func`), which `_LOGP_SRC` and `_EXPAND_SRC` repeat;
-- numba: `numba.core.caching.FunctionCache` (to forget a damaged entry);
+  how `with_data` and `make_user_data` read `shared_var_keys` (only `.name` and `.ndim`);
+- numba: `numba.core.caching.FunctionCache` (to forget a damaged entry); a cached CFunc
+  loads without compiling (so without its `inner` kernel);
 - PyTensor: `pytensor.link.numba.cache.CACHED_SRC_FUNCTIONS` (a kernel's cache key) and
   `compile_numba_function_src` (to file our callbacks under a key of ours); a compiled
-  function's numba kernel, `fn.vm.jit_fn`.
+  function's numba kernel, `fn.vm.jit_fn`; `config.base_compiledir`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
+import tempfile
+import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numba
@@ -40,6 +63,7 @@ import nutpie
 from numba.core.caching import FunctionCache
 from nutpie import compile_pymc as _nutpie_pymc
 from pymc.initial_point import make_initial_point_fn
+from pytensor import config as pytensor_config
 from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
 
 if TYPE_CHECKING:
@@ -50,6 +74,8 @@ PINNED = {"nutpie": "0.16.11", "pytensor": "3.3.8", "pymc": "6.4.0", "numba": "0
 
 # Bump when the callbacks' source or how they are built changes in a way the key misses.
 _CACHE_FORMAT = "cruxboard-callbacks-2"
+# Bump when the stored model record (`_record`) changes.
+_MODEL_FORMAT = "cruxboard-model-1"
 
 # The C signatures nutpie calls (see nutpie.compile_pymc._make_c_logp_func / _expand_func).
 _LOGP_SIG = numba.types.int64(
@@ -162,6 +188,18 @@ def _cache_key(src: str, inner_key: str) -> str:
     return "cruxboard-" + hashlib.sha256(text.encode()).hexdigest()
 
 
+def _globals(inner) -> dict:
+    return {
+        # numba rebuilds a cached function's environment by importing this module name
+        # (entries written before this module existed name `model.fit`, which still loads).
+        "__name__": __name__,
+        "np": np,
+        "carray": numba.carray,
+        "as_pointer": _nutpie_pymc.address_as_void_pointer,
+        "inner": inner,
+    }
+
+
 def _cfunc(src: str, name: str, sig, inner, *, cache: bool) -> tuple[object, bool]:
     """Compile (or load from PyTensor's numba cache) one C callback around `inner`.
 
@@ -172,15 +210,7 @@ def _cfunc(src: str, name: str, sig, inner, *, cache: bool) -> tuple[object, boo
     func = compile_numba_function_src(
         src,
         name,
-        global_env={
-            # numba rebuilds a cached function's environment by importing this module name
-            # (entries written before this module existed name `model.fit`, which still loads).
-            "__name__": __name__,
-            "np": np,
-            "carray": numba.carray,
-            "as_pointer": _nutpie_pymc.address_as_void_pointer,
-            "inner": inner,
-        },
+        global_env=_globals(inner),
         cache_key=_cache_key(src, inner_key) if cache else None,
     )
     with warnings.catch_warnings():
@@ -198,28 +228,186 @@ def _cfunc(src: str, name: str, sig, inner, *, cache: bool) -> tuple[object, boo
     return cfunc, cfunc.cache_hits > 0
 
 
-def compile_model(model: pm.Model, *, disk_cache: bool = True) -> _nutpie_pymc.CompiledPyMCModel:
+def _cached_cfunc(src: str, name: str, sig, key: str):
+    """The C callback stored under `key` in PyTensor's numba cache, or None if it is not there.
+
+    A cached CFunc is loaded whole (the graph's kernel is linked into it), so no kernel is
+    given; if nothing is cached numba tries to compile and fails on the missing kernel,
+    which writes nothing.
+    """
+    func = compile_numba_function_src(src, name, global_env=_globals(None), cache_key=key)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cfunc = numba.cfunc(sig, cache=True)(func)
+    except Exception:
+        return None
+    return cfunc if cfunc.cache_hits > 0 else None
+
+
+class _JitteredStart:
+    """nutpie's start point: the support point plus U(-1, 1) jitter, seeded.
+
+    Called by nutpie with each chain's seed; returns the flat unconstrained vector.
+    """
+
+    def __init__(self, point: np.ndarray):
+        self.point = np.array(point, dtype=np.float64, copy=True)
+        self.point.flags.writeable = False
+
+    def __call__(self, seed=None) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        return self.point + rng.uniform(-1.0, 1.0, self.point.shape)
+
+
+@dataclass(frozen=True)
+class _SharedVar:
+    """Stands in for a pm.Data variable in a loaded model's `shared_var_keys`.
+
+    nutpie reads only `.name` (`with_data`) and `.ndim` (`make_user_data`) of those keys.
+    """
+
+    name: str
+    ndim: int
+
+
+class _GraphOnDemand:
+    """A loaded model's `logp_func` / `expand_func`: the PyTensor function, built on first use.
+
+    Sampling never needs them (nutpie calls the C callbacks); a check that compares the
+    callbacks with the graph can still have them, at the cost of one full compile.
+    """
+
+    def __init__(self, build: Callable[[], pm.Model], which: str, shared: dict):
+        self._build, self._which, self._shared = build, which, shared
+
+    def _function(self):
+        with self._shared.setdefault("lock", threading.Lock()):
+            if "compiled" not in self._shared:
+                self._shared["compiled"] = compile_model(self._build())
+        return getattr(self._shared["compiled"], self._which)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._function(), name)
+
+
+def models_dir() -> Path:
+    """Where compiled-model records are kept: beside PyTensor's numba cache."""
+    return Path(pytensor_config.base_compiledir) / "cruxboard-models"
+
+
+def _record_path(key: str) -> Path:
+    if not key or not all(c.isalnum() or c in "-_" for c in key):
+        raise ValueError(f"a compiled-model key is letters, digits, - and _ only, not {key!r}")
+    return models_dir() / f"{key}.pkl"
+
+
+def _store(key: str, record: dict) -> None:
+    """Write `record` under `key` atomically (a concurrent reader sees all of it or nothing)."""
+    path = _record_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_compiled(
+    key: str, *, rebuild: Callable[[], pm.Model] | None = None
+) -> _nutpie_pymc.CompiledPyMCModel | None:
+    """The compiled model stored under `key` by `compile_model(..., store_as=key)`, or None.
+
+    None when there is no record, it was written by another format, or its callbacks are no
+    longer in the numba cache: the caller then builds the model (which stores it again).
+    No PyTensor graph is built. `rebuild` makes the PyMC model if something asks the loaded
+    model for its PyTensor functions (`logp_func`, `expand_func`); without it they are None.
+    """
+    path = _record_path(key)
+    try:
+        record = pickle.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except Exception:  # damaged or unreadable: build again, which replaces it
+        return None
+    if not isinstance(record, dict) or record.get("format") != _MODEL_FORMAT:
+        return None
+    shared_keys = {_SharedVar(name, ndim): name for name, ndim in record["shared"]}
+    shared_data = {}
+    for name, value in record["shared_data"].items():
+        shared_data[name] = np.array(value, order="C", copy=True)
+        shared_data[name].flags.writeable = False
+    user_data = _nutpie_pymc.make_user_data(shared_keys, shared_data)
+    if user_data.dtype.descr != record["user_data_descr"]:
+        return None  # nutpie lays out its record differently now: the callbacks would misread
+    callbacks = []
+    for (src, name, cache_key), sig in zip(
+        record["callbacks"], (_LOGP_SIG, _EXPAND_SIG), strict=True
+    ):
+        cfunc = _cached_cfunc(src, name, sig, cache_key)
+        if cfunc is None:
+            return None
+        callbacks.append(cfunc)
+    on_demand: dict = {}
+    logp_func = expand_func = None
+    if rebuild is not None:
+        logp_func = _GraphOnDemand(rebuild, "logp_func", on_demand)
+        expand_func = _GraphOnDemand(rebuild, "expand_func", on_demand)
+    return _nutpie_pymc.CompiledPyMCModel(
+        _n_dim=record["n_dim"],
+        dims=record["dims"],
+        _coords=record["coords"],
+        _shapes=record["shapes"],
+        compiled_logp_func=callbacks[0],
+        compiled_expand_func=callbacks[1],
+        initial_point_func=_JitteredStart(record["start"]),
+        shared_data=shared_data,
+        shared_var_keys=shared_keys,
+        user_data=user_data,
+        n_expanded=record["n_expanded"],
+        shape_info=record["shape_info"],
+        logp_func=logp_func,
+        expand_func=expand_func,
+        reparameterized_names=record["reparameterized_names"],
+    )
+
+
+def compile_model(
+    model: pm.Model, *, disk_cache: bool = True, store_as: str | None = None
+) -> _nutpie_pymc.CompiledPyMCModel:
     """Compile `model` for nutpie, as `nutpie.compile_pymc_model(model)` does.
 
-    With `disk_cache`, the C callbacks come from (and go to) PyTensor's numba cache.
+    With `disk_cache`, the C callbacks come from (and go to) PyTensor's numba cache, and
+    with `store_as` the compiled model's record is kept under that key for `load_compiled`.
+    The start point is `_JitteredStart` of the support point (see the module docstring).
     """
     if not disk_cache:
         return nutpie.compile_pymc_model(model)
-    initial_point = make_initial_point_fn(
-        model=model,
-        jitter_rvs=set(model.free_RVs),
-        default_strategy="support_point",
-        return_transformed=True,
-    )
-    n_dim, n_expanded, logp_pt, expand_pt, initial_point_fn, shape_info, reparam = (
-        _nutpie_pymc._make_functions(
-            model,
-            mode="NUMBA",
-            compute_grad=True,
-            join_expanded=True,
-            pymc_initial_point_fn=_nutpie_pymc._wrap_with_lock(initial_point),
+    # The log density and the trace compile with numba; the small start-point and shape
+    # functions compile in PyTensor's default mode, whose C thunks (a Scan's inner function)
+    # cost a C compile and a BLAS search, so they run on Python thunks (`cxx=""`) instead.
+    with pytensor_config.change_flags(cxx=""):
+        support_point = make_initial_point_fn(
+            model=model,
+            jitter_rvs=set(),
+            default_strategy="support_point",
+            return_transformed=True,
         )
-    )
+        n_dim, n_expanded, logp_pt, expand_pt, initial_point_fn, shape_info, reparam = (
+            _nutpie_pymc._make_functions(
+                model,
+                mode="NUMBA",
+                compute_grad=True,
+                join_expanded=True,
+                pymc_initial_point_fn=_nutpie_pymc._wrap_with_lock(support_point),
+            )
+        )
+        start = _JitteredStart(initial_point_fn(0))  # no jitter in it: the same for every seed
     shared_vars = list(dict.fromkeys([*logp_pt.get_shared(), *expand_pt.get_shared()]))
     names = [v.name for v in shared_vars]
     if None in names or len(set(names)) != len(names):
@@ -233,7 +421,7 @@ def compile_model(model: pm.Model, *, disk_cache: bool = True) -> _nutpie_pymc.C
     slots = _user_data_slots(user_data, shared_data)
     n_words = user_data.dtype.itemsize // 8
 
-    callbacks = []
+    callbacks, stored = [], []
     for template, name, sig, fn_pt in [
         (_LOGP_SRC, "cruxboard_logp", _LOGP_SIG, logp_pt),
         (_EXPAND_SRC, "cruxboard_expand", _EXPAND_SIG, expand_pt),
@@ -245,17 +433,40 @@ def compile_model(model: pm.Model, *, disk_cache: bool = True) -> _nutpie_pymc.C
             n_words=n_words,
             slots=[slots[shared_keys[v]] for v in fn_pt.get_shared()],
         )
-        callbacks.append(_cfunc(src, name, sig, fn_pt.vm.jit_fn, cache=True)[0])
+        inner = fn_pt.vm.jit_fn
+        callbacks.append(_cfunc(src, name, sig, inner, cache=True)[0])
+        inner_key = CACHED_SRC_FUNCTIONS.get(getattr(inner, "py_func", None))
+        stored.append(None if inner_key is None else (src, name, _cache_key(src, inner_key)))
 
     dims, coords = _nutpie_pymc._prepare_dims_and_coords(model, shape_info, reparam)
+    shapes = {name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)}
+    if store_as is not None and None not in stored:
+        _store(
+            store_as,
+            {
+                "format": _MODEL_FORMAT,
+                "n_dim": n_dim,
+                "n_expanded": n_expanded,
+                "shape_info": shape_info,
+                "shapes": shapes,
+                "dims": dims,
+                "coords": coords,
+                "reparameterized_names": reparam,
+                "shared": [(key, var.ndim) for var, key in shared_keys.items()],
+                "shared_data": shared_data,
+                "user_data_descr": user_data.dtype.descr,
+                "callbacks": stored,
+                "start": start.point,
+            },
+        )
     return _nutpie_pymc.CompiledPyMCModel(
         _n_dim=n_dim,
         dims=dims,
         _coords=coords,
-        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
+        _shapes=shapes,
         compiled_logp_func=callbacks[0],
         compiled_expand_func=callbacks[1],
-        initial_point_func=initial_point_fn,
+        initial_point_func=start,
         shared_data=shared_data,
         shared_var_keys=shared_keys,
         user_data=user_data,

@@ -1,21 +1,31 @@
 """Fitting the group model: compile once per model shape, swap the data, sample with nutpie.
 
-The compile itself, with its on-disk cache of nutpie's callbacks, is
-`model._nutpie_internals.compile_model` (the one module that reaches into nutpie's, numba's
-and PyTensor's private names).
+The compile itself, with its on-disk cache of nutpie's callbacks and of the whole compiled
+model, is `model._nutpie_internals` (the one module that reaches into nutpie's, numba's and
+PyTensor's private names). Here: the key a compiled model is kept under (`model_key`), and
+the sampler that holds compiled models in memory and on disk.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import platform
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 import nutpie
+import pymc
+import pytensor
 
-from model._nutpie_internals import compile_model
+from model import group
+from model._nutpie_internals import compile_model, load_compiled
 from model.derived import add_derived
 from model.group import build_model, model_data
 from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
@@ -24,6 +34,45 @@ from priors import Defaults, load_defaults
 
 if TYPE_CHECKING:
     import xarray as xr
+
+
+_KEY_FORMAT = "cruxboard-group-model-1"
+
+
+def model_key(data: GroupData, defaults: Defaults, values: dict[str, np.ndarray]) -> str:
+    """The key a compiled group model is kept under, in memory and on disk.
+
+    It changes whenever the compiled graph or its start point could: the source of the
+    module that builds the graph (`model.group`) and of the compile path (the fence), the
+    installed PyMC, PyTensor, nutpie, numba and NumPy, Python and the machine, the priors
+    (`defaults`, whose hyperpriors are constants in the graph), the group's columns, the
+    shapes of its `pm.Data` arrays, and the values of those that come from the priors, not
+    from the answers (the answers' sufficient statistics, `group.ModelInputs`, are swapped
+    in with `with_data` and never change the graph). `values` is `model_data(data, defaults)`.
+    """
+    from model import _nutpie_internals
+
+    answers = {f.name for f in dataclasses.fields(group.ModelInputs)}
+    h = hashlib.sha256()
+    for part in (
+        _KEY_FORMAT,
+        Path(group.__file__).read_bytes(),
+        Path(_nutpie_internals.__file__).read_bytes(),
+        repr(
+            (pymc.__version__, pytensor.__version__, nutpie.__version__, numba.__version__)
+            + (np.__version__, sys.version, platform.machine())
+        ),
+        defaults.model_dump_json(),
+        repr(tuple(data.columns)),
+    ):
+        h.update(part if isinstance(part, bytes) else part.encode())
+        h.update(b"\0")
+    for name in sorted(values):
+        v = np.ascontiguousarray(values[name])
+        h.update(f"{name}:{v.dtype.str}:{v.shape}".encode())
+        if name not in answers:
+            h.update(v.tobytes())
+    return "group-" + h.hexdigest()[:40]
 
 
 @dataclass
@@ -48,9 +97,11 @@ class GroupSampler:
     ----------
     defaults : Defaults
     disk_cache : bool, keyword-only
-        Keep nutpie's compiled callbacks in PyTensor's on-disk numba cache, so that a new
-        process with the same model loads them instead of compiling (see
-        `model._nutpie_internals`). False: compile with `nutpie.compile_pymc_model` every time.
+        Keep the compiled model on disk (its layout and start point beside nutpie's compiled
+        callbacks in PyTensor's numba cache), keyed by `model_key`, so that a new process
+        with the same model loads it in well under a second instead of building and
+        compiling the graph (see `model._nutpie_internals`). False: compile with
+        `nutpie.compile_pymc_model` every time.
     """
 
     defaults: Defaults = field(default_factory=load_defaults)
@@ -58,17 +109,36 @@ class GroupSampler:
     _compiled: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def _compiled_for(self, data: GroupData) -> tuple[object, float]:
+    def _compiled_for(
+        self, data: GroupData, values: dict[str, np.ndarray] | None = None
+    ) -> tuple[object, float]:
+        """The compiled model for `data` and the seconds it took (0 when it was in memory).
+
+        From memory, else from disk, else built (and kept in both).
+        """
         # The app fits from several sessions' threads: one compiles, the others wait for it.
         # Fits themselves run in parallel; `with_data` gives each its own copy of the data.
-        key = tuple(data.columns)
+        if values is None:
+            values = model_data(data, self.defaults)
+        key = model_key(data, self.defaults, values)
         with self._lock:
             if key in self._compiled:
                 return self._compiled[key], 0.0
             start = time.perf_counter()
-            model = build_model(data, defaults=self.defaults)
-            self._compiled[key] = compile_model(model, disk_cache=self.disk_cache)
-            return self._compiled[key], time.perf_counter() - start
+            compiled = None
+            if self.disk_cache:
+
+                def rebuild():
+                    return build_model(data, defaults=self.defaults)
+
+                compiled = load_compiled(key, rebuild=rebuild)
+            if compiled is None:
+                model = build_model(data, defaults=self.defaults)
+                compiled = compile_model(
+                    model, disk_cache=self.disk_cache, store_as=key if self.disk_cache else None
+                )
+            self._compiled[key] = compiled
+            return compiled, time.perf_counter() - start
 
     def fit(
         self,
@@ -97,8 +167,9 @@ class GroupSampler:
         if draws < 10 or tune < 10 or chains < 1:
             raise ValueError("draws and tune must be at least 10 and chains at least 1")
         start = time.perf_counter()
-        compiled, compile_seconds = self._compiled_for(data)
-        compiled = compiled.with_data(**model_data(data, self.defaults))
+        values = model_data(data, self.defaults)
+        compiled, compile_seconds = self._compiled_for(data, values)
+        compiled = compiled.with_data(**values)
         seed = int(np.random.default_rng(random_seed).integers(2**31))
         idata = nutpie.sample(
             compiled,

@@ -11,6 +11,7 @@ import ctypes
 import dataclasses
 import importlib.metadata
 import inspect
+import pickle
 import re
 import sys
 import tomllib
@@ -96,6 +97,7 @@ FENCE_IMPORTS = {
     ("numba.core.caching", "FunctionCache"),
     ("nutpie", "compile_pymc"),
     ("pymc.initial_point", "make_initial_point_fn"),
+    ("pytensor", "config"),
     ("pytensor.link.numba.cache", "CACHED_SRC_FUNCTIONS"),
     ("pytensor.link.numba.cache", "compile_numba_function_src"),
 }
@@ -259,6 +261,17 @@ def test_pytensor_registers_a_source_function_under_its_cache_key():
     )
 
 
+def test_pytensor_compile_directory_holds_the_numba_cache():
+    from pytensor import config
+
+    base = Path(config.base_compiledir)
+    assert base.is_dir(), "pytensor.config.base_compiledir is no longer a directory"
+    assert Path(pytensor_numba_cache.NUMBA_CACHE_PATH).parent == base, (
+        "PyTensor's numba cache no longer lives in base_compiledir; "
+        f"{FENCE} keeps its compiled-model records beside it ({internals.models_dir()})"
+    )
+
+
 def test_pymc_initial_point_takes_the_fences_arguments():
     params = inspect.signature(make_initial_point_fn).parameters
     for name in ("model", "jitter_rvs", "default_strategy", "return_transformed"):
@@ -346,7 +359,19 @@ def test_tiny_model_layout_equals_nutpies(compiled_both_ways):
         assert list(ours.coords[name]) == list(index), f"coordinate {name!r} differs"
     assert ours.shape_info[0] == theirs.shape_info[0]
     assert ours.reparameterized_names == theirs.reparameterized_names
-    np.testing.assert_array_equal(ours.initial_point_func(5), theirs.initial_point_func(5))
+
+
+def test_tiny_model_starts_at_nutpies_support_point_jittered_by_at_most_one():
+    """Our start is nutpie's unjittered start (PyMC's support point) + U(-1, 1), seeded."""
+    model = _tiny_model(**FIRST)
+    ours = internals.compile_model(model)
+    support = nutpie.compile_pymc_model(model, jitter_rvs=set()).initial_point_func(5)
+    starts = np.array([ours.initial_point_func(seed) for seed in range(200)])
+    np.testing.assert_array_equal(ours.initial_point_func(7), ours.initial_point_func(7))
+    assert np.all(np.abs(starts - support) <= 1.0)
+    assert np.all(starts.min(axis=0) - support < -0.9) and np.all(
+        starts.max(axis=0) - support > 0.9
+    )
 
 
 @pytest.mark.parametrize("data", [None, SWAPPED], ids=["as built", "after with_data"])
@@ -386,3 +411,88 @@ def test_tiny_model_second_compile_loads_and_samples(compiled_both_ways):
     )
     assert idata.posterior["theta"].shape == (1, 50, 3)
     assert np.isfinite(idata.posterior["spread"].values).all()
+
+
+# --- the compiled model kept on disk ----------------------------------------------------------
+
+
+@pytest.fixture
+def stored_tiny(monkeypatch, tmp_path):
+    """The tiny model compiled and stored under a key in a temporary models directory."""
+    monkeypatch.setattr(internals, "models_dir", lambda: tmp_path)
+    built = internals.compile_model(_tiny_model(**FIRST), store_as="tiny-test")
+    return built, internals.load_compiled("tiny-test")
+
+
+def test_tiny_model_loads_without_a_graph_and_equals_the_built_one(stored_tiny):
+    built, loaded = stored_tiny
+    assert loaded is not None, f"{FENCE} could not load the record it had just stored"
+    assert loaded.logp_func is None and loaded.expand_func is None  # no rebuild given
+    assert loaded.compiled_logp_func.cache_hits == loaded.compiled_expand_func.cache_hits == 1
+    assert (loaded.n_dim, loaded.n_expanded) == (built.n_dim, built.n_expanded)
+    assert loaded.shapes == built.shapes and loaded.dims == built.dims
+    names, slices, shapes = loaded.shape_info
+    assert (names, slices) == tuple(built.shape_info[:2])
+    assert [tuple(x) for x in shapes] == [tuple(x) for x in built.shape_info[2]]
+    for name, index in built.coords.items():
+        assert list(loaded.coords[name]) == list(index)
+    np.testing.assert_array_equal(loaded.initial_point_func(3), built.initial_point_func(3))
+    for data in (None, SWAPPED):
+        a, b = (
+            (built, loaded) if data is None else (built.with_data(**data), loaded.with_data(**data))
+        )
+        x = np.random.default_rng(2).normal(0, 0.7, a.n_dim)
+        rc, logp, grad = _logp_grad(b, x)
+        rc_ref, logp_ref, grad_ref = _logp_grad(a, x)
+        assert rc == rc_ref == 0
+        assert logp == logp_ref  # the same machine code
+        np.testing.assert_array_equal(grad, grad_ref)
+        np.testing.assert_array_equal(_expand(b, x)[1], _expand(a, x)[1])
+
+
+def test_tiny_model_loaded_samples_the_built_ones_draws(stored_tiny):
+    built, loaded = stored_tiny
+    draws = [
+        nutpie.sample(
+            c.with_data(**SWAPPED), draws=30, tune=30, chains=2, seed=4, progress_bar=False
+        )
+        .posterior["theta"]
+        .values
+        for c in (built, loaded)
+    ]
+    np.testing.assert_array_equal(draws[0], draws[1])
+
+
+def test_a_record_is_not_loaded_when_it_cannot_be_used(stored_tiny, tmp_path):
+    assert internals.load_compiled("no-such-key") is None
+    record = pickle.loads((tmp_path / "tiny-test.pkl").read_bytes())
+    for name, change in [
+        ("format", lambda r: r | {"format": "older"}),
+        (
+            "callback",
+            lambda r: r | {"callbacks": [(s, n, k + "-gone") for s, n, k in r["callbacks"]]},
+        ),
+        ("layout", lambda r: r | {"user_data_descr": []}),
+    ]:
+        (tmp_path / f"{name}.pkl").write_bytes(pickle.dumps(change(record)))
+        assert internals.load_compiled(name) is None, f"a record with a changed {name} loaded"
+    (tmp_path / "damaged.pkl").write_bytes(b"not a pickle")
+    assert internals.load_compiled("damaged") is None
+    with pytest.raises(ValueError, match="letters, digits"):
+        internals.load_compiled("../elsewhere")
+
+
+def test_loaded_model_builds_its_graph_only_when_asked(stored_tiny):
+    built, _ = stored_tiny
+    calls = []
+
+    def rebuild():
+        calls.append(1)
+        return _tiny_model(**FIRST)
+
+    loaded = internals.load_compiled("tiny-test", rebuild=rebuild)
+    assert calls == []
+    shared = [v.name for v in loaded.logp_func.get_shared()]
+    assert calls == [1] and shared == [v.name for v in built.logp_func.get_shared()]
+    loaded.expand_func.get_shared()
+    assert calls == [1]  # one build serves both
