@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -17,6 +18,9 @@ from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from model.schema import ResponseError
 
 EXIT_BAD_INPUT = 2
+
+FIGURE_FORMATS = {"png": ("png",), "all": ("png", "svg", "pdf"), "none": ()}
+"""`--figures`: which files each figure is written as (`none`: no figures)."""
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
@@ -68,12 +72,17 @@ def _aggregate(args: argparse.Namespace) -> int:
     # temporary folder first so DIR never holds half a result.
     print(
         f"{len(responses)} responses valid; fitting the group model "
-        f"({args.chains} chains x {args.draws} draws; compiling takes about 30 s "
-        "the first time in a process)...",
+        f"({args.chains} chains x {args.draws} draws; the first run on a machine compiles "
+        "the model, about a minute, later runs load it)...",
         file=sys.stderr,
     )
+    formats = FIGURE_FORMATS[args.figures]
+    workers = min(2, len(os.sched_getaffinity(0)))
+    if formats and workers > 1:
+        from model.figures import start_workers
+
+        start_workers()  # the figure workers' server imports matplotlib while we sample
     from model.analysis import analyse
-    from model.figures import save_all
     from model.summary import summary_text
 
     start = time.perf_counter()
@@ -105,7 +114,10 @@ def _aggregate(args: argparse.Namespace) -> int:
         (tmp_dir / "summary.json").write_text(summary_text(result), encoding="utf-8")
         if analysis.fit is not None:
             analysis.fit.idata.to_netcdf(tmp_dir / "posterior.nc", engine="h5netcdf")
-        save_all(analysis, tmp_dir)
+        if formats:
+            from model.figures import save_all
+
+            save_all(analysis, tmp_dir, formats=formats, workers=workers)
         out.mkdir(exist_ok=True)
         for f in sorted(tmp_dir.iterdir()):
             shutil.move(str(f), out / f.name)
@@ -116,8 +128,9 @@ def _aggregate(args: argparse.Namespace) -> int:
         else f"max R-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}, "
         f"{d.divergences} divergences"
     )
+    figures = f"figures ({', '.join(formats)})" if formats else "no figures"
     print(
-        f"wrote {out}/summary.json, {'posterior.nc, ' if d else ''}figures "
+        f"wrote {out}/summary.json, {'posterior.nc, ' if d else ''}{figures} "
         f"in {time.perf_counter() - start:.1f} s ({checks})",
         file=sys.stderr,
     )
@@ -140,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(run=_evidence_example)
 
     ag = sub.add_parser(
-        "aggregate", help="fit a group and write summary.json, posterior.nc, figures"
+        "aggregate", help="fit a group and write summary.json, posterior.nc, figures (PNG)"
     )
     ag.add_argument("responses", help="responses .csv or .json")
     ag.add_argument("--out", required=True, help="output folder")
@@ -164,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"chains (default {DEFAULT_CHAINS})",
     )
     ag.add_argument("--seed", type=int, default=None, help="random seed")
+    ag.add_argument(
+        "--figures",
+        choices=list(FIGURE_FORMATS),
+        default="png",
+        help="figure files: png (default), all (png, svg and pdf) or none",
+    )
     ag.set_defaults(run=_aggregate)
     return p
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 import base64
 import html
 import math
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
+from model import figures as _figures
 from model.analysis import Analysis
 from model.figures import DESCRIPTIONS, FIGURES, PNG_DPI
 from model.headline import headline
@@ -119,12 +123,34 @@ def png_base64(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _rendered_pngs(analysis: Analysis) -> dict[str, str] | None:
+    """Every figure as base64 PNG, drawn by `save_all` in two worker processes.
+
+    None if there is a single core or anything fails (a figure that cannot be drawn, or
+    worker processes that cannot start): the caller then draws them one by one here, and
+    names a figure that cannot be drawn.
+    """
+    workers = min(2, len(os.sched_getaffinity(0)))
+    if workers < 2:
+        return None
+    with tempfile.TemporaryDirectory(prefix="cruxboard-report-") as tmp:
+        try:
+            paths = _figures.save_all(analysis, Path(tmp), formats=("png",), workers=workers)
+        except Exception:
+            return None
+        return {p.stem: base64.b64encode(p.read_bytes()).decode("ascii") for p in paths}
+
+
 def _figures_html(analysis: Analysis) -> str:
+    rendered = _rendered_pngs(analysis) or {}
     parts = []
     for name, make in FIGURES.items():
         title = _FIGURE_TITLES.get(name, name)
         try:
-            data = png_base64(make(analysis))
+            if name in rendered and make is _figures.FIGURES.get(name):
+                data = rendered[name]  # drawn by the same function in a worker
+            else:
+                data = png_base64(make(analysis))
         except ValueError as exc:  # one figure that cannot be drawn must not lose the report
             parts.append(
                 f'<p id="figure-{_e(name)}" class="note">{_e(title)}: this figure could not '

@@ -55,6 +55,7 @@ __all__ = [
     "scenario_sketch",
     "scheming_coherence",
     "settle",
+    "start_workers",
     "trajectories",
     "undetected",
 ]
@@ -149,14 +150,82 @@ DESCRIPTIONS = {
 
 # Fixed metadata, so the same analysis exports byte-stable SVG and PDF files.
 _METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}
+# zlib level 1 instead of Pillow's 6: PNG encoding was about a tenth of a figure's cost; the
+# files are about 10 % larger.
+_PIL_KWARGS = {"png": {"pil_kwargs": {"compress_level": 1}}, "svg": {}, "pdf": {}}
+
+
+class _Drawn:
+    """What a figure reads of an `Analysis` (its result and defaults), sent to a worker."""
+
+    def __init__(self, result: Result, defaults: Defaults):
+        self.result, self.defaults = result, defaults
+
+
+_job: _Drawn | None = None  # a worker's analysis, set once per worker by `_start_job`
+_job_args: tuple[Path, tuple[str, ...]] | None = None
+
+
+def _start_job(drawn: _Drawn, out_dir: Path, formats: tuple[str, ...]) -> None:
+    global _job, _job_args
+    _job, _job_args = drawn, (out_dir, formats)
+
+
+def _save_one(analysis: Analysis | _Drawn, name: str, out_dir: Path, formats) -> list[Path]:
+    fig = FIGURES[name](analysis)
+    paths = []
+    for fmt in formats:
+        path = out_dir / f"{name}.{fmt}"
+        fig.savefig(
+            path,
+            format=fmt,
+            dpi=PNG_DPI if fmt == "png" else "figure",
+            metadata=_METADATA[fmt],
+            **_PIL_KWARGS[fmt],
+        )
+        paths.append(path)
+    return paths
+
+
+def _save_in_job(name: str) -> list[Path]:
+    return _save_one(_job, name, *_job_args)
+
+
+def _pool_context():
+    import multiprocessing
+
+    # forkserver: workers fork from a clean single-threaded server that has already
+    # imported the figures (never from the caller, which may hold sampler or web threads).
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["model.figures"])
+    return ctx
+
+
+def start_workers() -> None:
+    """Start the server `save_all(..., workers=n)` forks its workers from, in the background.
+
+    Optional: call it early (the command line does, before sampling) so that importing
+    matplotlib there overlaps other work; otherwise the first `save_all` with workers
+    starts it.
+    """
+    from multiprocessing import forkserver
+
+    _pool_context()
+    forkserver.ensure_running()
 
 
 def save_all(
-    analysis: Analysis, out_dir: Path, *, formats: Sequence[str] = SAVE_FORMATS
+    analysis: Analysis,
+    out_dir: Path,
+    *,
+    formats: Sequence[str] = SAVE_FORMATS,
+    workers: int = 1,
 ) -> list[Path]:
     """Write every figure of `FIGURES` in each format to `out_dir`; return the paths.
 
     Files are named ``<figure>.<format>``; PNG at 150 dpi. `out_dir` is created if needed.
+    With `workers` > 1 the figures are drawn in that many worker processes (matplotlib's
+    drawing holds the GIL, so threads would not help); the files are the same.
 
     Raises
     ------
@@ -171,16 +240,16 @@ def save_all(
         )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, make in FIGURES.items():
-        fig = make(analysis)
-        for fmt in formats:
-            path = out_dir / f"{name}.{fmt}"
-            fig.savefig(
-                path,
-                format=fmt,
-                dpi=PNG_DPI if fmt == "png" else "figure",
-                metadata=_METADATA[fmt],
-            )
-            paths.append(path)
-    return paths
+    names = list(FIGURES)
+    if workers <= 1:
+        return [p for name in names for p in _save_one(analysis, name, out_dir, formats)]
+    from concurrent.futures import ProcessPoolExecutor
+
+    drawn = _Drawn(analysis.result, analysis.defaults)
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(names)),
+        mp_context=_pool_context(),
+        initializer=_start_job,
+        initargs=(drawn, out_dir, formats),
+    ) as pool:
+        return [p for paths in pool.map(_save_in_job, names) for p in paths]

@@ -69,7 +69,8 @@ def test_bad_evidence_file_exits_2(tmp_path, capsys):
 
 
 def test_aggregate_end_to_end_in_a_fresh_process(tmp_path):
-    """The real command, as a user runs it: summary.json, posterior.nc and every figure."""
+    """The real command, as a user runs it: summary.json, posterior.nc and every figure in
+    every format (`--figures all`)."""
     src = tmp_path / "group.json"
     assert main(["example", "--out", str(src)]) == 0
     out = tmp_path / "result"
@@ -88,6 +89,8 @@ def test_aggregate_end_to_end_in_a_fresh_process(tmp_path):
             "300",
             "--seed",
             "3",
+            "--figures",
+            "all",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -113,10 +116,10 @@ def test_aggregate_end_to_end_in_a_fresh_process(tmp_path):
     lo, hi = summary["consensus_prior"]["A"]["hdi"]
     assert lo < summary["consensus_prior"]["A"]["mean"] < hi
     assert summary["diagnostics"]["max_rhat"] < 1.05
-    spreads = [
-        d["spread"]["mean"] for d in summary["disagreement"] if isinstance(d["spread"], dict)
-    ]
-    assert spreads == sorted(spreads, reverse=True)
+    # ordered by the decision measure (model.decisive), unknown ones last
+    measures = [d["log_odds_sd"] for d in summary["disagreement"]]
+    known = [m for m in measures if m is not None]
+    assert measures[: len(known)] == sorted(known, reverse=True)
     p0 = summary["participants"][0]
     assert set(p0["log_odds"]["D"]) == {"prior", "monitoring_counts", "no_collusion", "posterior"}
     assert (out / "posterior.nc").stat().st_size > 10_000
@@ -126,3 +129,31 @@ def test_aggregate_end_to_end_in_a_fresh_process(tmp_path):
         for ext in (".png", ".svg", ".pdf"):
             assert png.with_suffix(ext).stat().st_size > 1000
     assert "fitting the group model" in proc.stderr
+
+
+@pytest.mark.parametrize(("figures", "suffixes"), [(None, {".png"}), ("none", set())])
+def test_figures_option_chooses_the_files(tmp_path, capsys, figures, suffixes):
+    """Default PNG only (drawn in worker processes); `none` writes no figure."""
+    from model.figures import FIGURES
+
+    src = tmp_path / "group.csv"
+    assert main(["example", "--out", str(src), "--n", "5"]) == 0
+    out = tmp_path / "result"
+    argv = ["aggregate", str(src), "--out", str(out), "--draws", "50", "--tune", "50"]
+    argv += ["--seed", "1", "--chains", "2"]
+    if figures:
+        argv += ["--figures", figures]
+    assert main(argv) == 0
+    files = {p.name for p in out.iterdir()}
+    figure_files = {p for p in files if p not in {"summary.json", "posterior.nc"}}
+    assert figure_files == {f"{name}{ext}" for name in FIGURES for ext in suffixes}
+    assert {"summary.json", "posterior.nc"} <= files
+    err = capsys.readouterr().err
+    assert ("figures (png)" if suffixes else "no figures") in err
+
+
+def test_figures_option_refuses_other_values(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["aggregate", "x.csv", "--out", str(tmp_path), "--figures", "jpeg"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'jpeg'" in capsys.readouterr().err
