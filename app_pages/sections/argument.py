@@ -67,7 +67,7 @@ def camps(key: str, analysis: Analysis) -> None:
     st.header("Worldview camps")
     st.caption(
         "Members grouped by their whole answer (credences, factors and readings), with soft "
-        f"membership; the number of camps is chosen by the data. {camps.method}"
+        f"membership; the number of camps is chosen by the data. {common.md_escape(camps.method)}"
     )
     if camps.k > 1:
         st.dataframe(

@@ -77,7 +77,7 @@ def cruxes(key: str, analysis: Analysis) -> None:
         f"{reference} are {total.mean:+.2f} nats (94 % HDI {total.hdi[0]:+.2f} to "
         f"{total.hdi[1]:+.2f}), split into "
         + "; ".join(
-            f"{'prior' if t == 'prior' else texts.get(t, t)} {c.mean:+.2f}"
+            f"{'prior' if t == 'prior' else common.md_escape(texts.get(t, t))} {c.mean:+.2f}"
             for t, c in zip(crux.terms, crux.consensus, strict=True)
         )
         + ". Each bar is a member's part minus the consensus's; the parts add up to the gap."
@@ -130,9 +130,11 @@ def cruxes(key: str, analysis: Analysis) -> None:
             key="db_pair_table",
         )
         st.caption(
-            f"{first}'s log-odds of {versus} against {reference} minus {second}'s, in nats, "
-            "split exactly into the prior part and each evidence item's part; the rows add up "
-            "to the gap." + (f" {pair.ruled_out}." if pair.ruled_out else "")
+            common.md_escape(
+                f"{first}'s log-odds of {versus} against {reference} minus {second}'s, in nats, "
+                "split exactly into the prior part and each evidence item's part; the rows add "
+                "up to the gap." + (f" {pair.ruled_out}." if pair.ruled_out else "")
+            )
         )
     st.caption(
         "Undetected misalignment: what each scenario implies monitoring misses, per member and "

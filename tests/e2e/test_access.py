@@ -155,7 +155,8 @@ def test_hostile_text_is_shown_as_plain_text(app_server, browser, group, tmp_pat
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
     page.goto(f"{base}/dashboard?group={gid}&token={token}")
-    expect(page.locator(".st-key-db_reproduce code")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("tab", name="Members")).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("tab", name="Members").click()
     page.get_by_text("Rationales and coherence notes (plain text)").click()
     # The exact characters typed are on the page, as text.
     for text in (SCRIPT_NAME, HOSTILE_RATIONALE, MEMBERS[2][0]):
@@ -168,7 +169,9 @@ def test_hostile_text_is_shown_as_plain_text(app_server, browser, group, tmp_pat
     assert shown == [1_000_000]  # the whole megabyte, as text
     _assert_inert(page)
 
-    # The one-file report escapes it as well (downloads need Live off).
+    # The one-file report escapes it as well.
+    page.get_by_role("tab", name="Exports").click()
+    expect(page.locator(".st-key-db_reproduce code")).to_be_visible(timeout=TIMEOUT)
     page.locator(".st-key-db_live label").click()
     disabled = page.locator("[class*='st-key-db_dl_'] button[disabled]")
     expect(disabled).to_have_count(0, timeout=TIMEOUT)  # the rerun has replaced them all
