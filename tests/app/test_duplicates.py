@@ -13,29 +13,17 @@ import types
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL
 from streamlit.testing.v1 import AppTest
 
 from app_pages.sections.members import name_key, possible_duplicates
 from model.example import EXAMPLE_EVIDENCE
 from model.schema import validate_response
 from priors import parse_evidence
-from store import Participant, Store
+from store import Participant
 from tests.model.helpers import raw_response
 
 APP = str(Path(__file__).parents[2] / "app.py")
 SCENARIOS = ("A", "B", "C", "D")
-
-
-@pytest.fixture
-def db(monkeypatch, tmp_path):
-    """A fresh SQLite file for the app (via CRUXBOARD_DB) and a Store on it for the test."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    path = tmp_path / "t.db"
-    monkeypatch.setenv("CRUXBOARD_DB", str(path))
-    monkeypatch.setenv("CRUXBOARD_DRAWS", "100")
-    with Store(URL.create("sqlite", database=str(path)).render_as_string()) as store:
-        yield store
 
 
 @pytest.fixture

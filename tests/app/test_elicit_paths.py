@@ -9,30 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL
 from streamlit.testing.v1 import AppTest
 
 from app_pages.routes import is_participant, navigation_position
 from model.example import EXAMPLE_EVIDENCE
 from model.schema import validate_response
 from priors import parse_evidence
-from store import Store
 from tests.model.helpers import raw_response
 
 APP = str(Path(__file__).parents[2] / "app.py")
 SCENARIOS = ("A", "B", "C", "D")
 FACTORS = ("non_corrigibility", "misaligned_goals", "evades_guardrails", "strategic_reasoning")
-
-
-@pytest.fixture
-def db(monkeypatch, tmp_path):
-    """A fresh SQLite file for the app (via CRUXBOARD_DB) and a Store on it for the test."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    path = tmp_path / "t.db"
-    monkeypatch.setenv("CRUXBOARD_DB", str(path))
-    monkeypatch.setenv("CRUXBOARD_DRAWS", "100")
-    with Store(URL.create("sqlite", database=str(path)).render_as_string()) as store:
-        yield store
 
 
 def _page(**params: str) -> AppTest:

@@ -14,14 +14,12 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 from model.example import EXAMPLE_EVIDENCE, example_responses
 from model.member_view import MIN_GROUP_VIEW
 from priors import SCENARIO_IDS, parse_evidence
-from store import Store
 
 ROOT = Path(__file__).parents[2]
 APP = str(ROOT / "app.py")
@@ -33,17 +31,6 @@ POOLS_TABLE = "elicit_pools_table"
 
 
 WAIT = f"appears once {MIN_GROUP_VIEW} members have answered"
-
-
-@pytest.fixture
-def db(monkeypatch, tmp_path):
-    """A fresh SQLite file for the app (via CRUXBOARD_DB) and a Store on it for the test."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    path = tmp_path / "t.db"
-    monkeypatch.setenv("CRUXBOARD_DB", str(path))
-    monkeypatch.setenv("CRUXBOARD_DRAWS", "100")
-    with Store(URL.create("sqlite", database=str(path)).render_as_string()) as store:
-        yield store
 
 
 def _members(n: int, seed: int = 3):

@@ -12,14 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL
 from streamlit.testing.v1 import AppTest
 
 from model.example import EXAMPLE_EVIDENCE
 from model.meta import MIN_META_ANSWERS, meta_predictions
 from model.schema import validate_response
 from priors import SCENARIO_IDS, load_defaults, parse_evidence
-from store import Store
 from tests.model.helpers import raw_response
 
 ROOT = Path(__file__).parents[2]
@@ -29,17 +27,6 @@ EVIDENCE = parse_evidence(EXAMPLE_EVIDENCE)
 GAP = "elicit_meta_gap"
 MAJORITY = ((0.6, 0.2, 0.1, 0.1), (0.7, 0.1, 0.1, 0.1))  # (credences, forecast of the group)
 MINORITY = ((0.1, 0.1, 0.1, 0.7), (0.6, 0.1, 0.1, 0.2))
-
-
-@pytest.fixture
-def db(monkeypatch, tmp_path):
-    """A fresh SQLite file for the app (via CRUXBOARD_DB) and a Store on it for the test."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    path = tmp_path / "t.db"
-    monkeypatch.setenv("CRUXBOARD_DB", str(path))
-    monkeypatch.setenv("CRUXBOARD_DRAWS", "100")
-    with Store(URL.create("sqlite", database=str(path)).render_as_string()) as store:
-        yield store
 
 
 def _page(**params: str) -> AppTest:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.app.test_pages import _answer, _group, _page, _texts, db  # noqa: F401  (fixture)
+from tests.app.test_pages import _answer, _group, _page, _texts
 
 
-def test_one_member_dashboard_says_the_model_is_not_fitted_and_shows_her_own_pools(db):  # noqa: F811
+def test_one_member_dashboard_says_the_model_is_not_fitted_and_shows_her_own_pools(db):
     gid, token = _group(db)
     _answer(db, gid, "Ada", (0.75, 0.13, 0.07, 0.05), 0.021, 0.02)
     at = _page("app_pages/dashboard.py", group=gid, token=token).run()

@@ -8,26 +8,12 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-import pytest
-from sqlalchemy import URL
 from streamlit.testing.v1 import AppTest
 
 from model.example import EXAMPLE_EVIDENCE
-from store import Store
 
 APP = str(Path(__file__).parents[2] / "app.py")
 BASE = "http://cruxboard.example:8501"
-
-
-@pytest.fixture
-def db(monkeypatch, tmp_path):
-    """A fresh SQLite file for the app (via CRUXBOARD_DB) and a Store on it for the test."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    path = tmp_path / "t.db"
-    monkeypatch.setenv("CRUXBOARD_DB", str(path))
-    with Store(URL.create("sqlite", database=str(path)).render_as_string()) as store:
-        store.path = path
-        yield store
 
 
 def _groups(db) -> list[tuple[str, str]]:
