@@ -215,7 +215,10 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&^=\"'])")
 
 def md_escape(text: str) -> str:
     """User or error text made literal for Markdown (no links, images, math, colours)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+    # Bare addresses are linked by Markdown even when escaped around: break the pattern with
+    # an escaped ":" (shown as ":") and "." after "www" (shown as ".").
+    return text.replace("://", "\\://").replace("www.", "www\\.")
 
 
 def percent(p: float | None) -> int | None:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages import common, exports
 from app_pages.sections import argument, believes, disagrees, downloads
+from app_pages.sections import members as members_section
 from app_pages.sections import meta as meta_section
 from app_pages.sections import rounds as rounds_section
 from model import Analysis
@@ -127,8 +128,8 @@ def _members(analysis: Analysis, result: Result) -> None:
             st.text(r.participant)
             if r.rationale.strip():
                 st.text(r.rationale)
-            for note in p.coherence.notes:
-                st.caption(common.md_escape(note))
+            for note in p.coherence.notes:  # names the member: plain text, never Markdown
+                st.text(note)
             st.divider()
 
 
@@ -200,6 +201,8 @@ def main() -> None:
             f"{opened}; round {opened - 1} stays as it was."
         )
     _round_opener(group_id, token, group.current_round)
+    with st.expander("Members: duplicates, removal, merge"):
+        members_section.render(store, group, token=token)
 
     rounds = [r for r, n in counts.items() if n > 0]
     if not rounds:
