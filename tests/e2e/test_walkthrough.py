@@ -152,6 +152,20 @@ def test_facilitator_and_two_participants_walk_the_whole_path(app_server, browse
     expect(answered.get_by_test_id("stMetricValue")).to_have_text("2", timeout=TIMEOUT)
     expect(page.get_by_test_id("stImage").first).to_be_visible(timeout=TIMEOUT)
     _shots(page, "dashboard")
+    # The dashboard reads as an argument: a summary on top, then one tab per part.
+    expect(page.locator(".st-key-db_headline")).to_contain_text("What the group believes")
+    for tab, shows in (
+        ("Where it disagrees and why", "ranked by how much it decides"),
+        ("What would settle it", "What would settle it"),
+        ("Camps", "Worldview camps"),
+        ("Members", "What will the group say?"),
+        ("Rounds", "Rounds are compared once a second round has answers"),
+    ):
+        page.get_by_role("tab", name=tab).click()
+        expect(page.get_by_role("tabpanel").filter(has_text=shows).first).to_be_visible(
+            timeout=TIMEOUT
+        )
+    page.get_by_role("tab", name="Exports").click()
     expect(page.locator(".st-key-db_reproduce code")).to_be_visible(timeout=TIMEOUT)
     # Live (on by default) keeps the downloads off; turning it off enables them.
     expect(page.locator(".st-key-db_dl_csv button")).to_be_disabled()
