@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import re
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import streamlit as st
 from matplotlib.figure import Figure
+from streamlit.logger import get_logger
 
 from app_pages import settings
 from app_pages.exports import data_key, figure_bytes, seed_for, unique_names
 from app_pages.routes import PAGES, URL_PATHS  # noqa: F401  (pages link through common)
-from model import Analysis, GroupSampler, Response, analyse, validate_response
+from model import Analysis, Response, analyse, validate_response
+from model.analysis import MIN_GROUP_FIT
+from model.example import EXAMPLE_EVIDENCE, example_responses
 from model.results import Stat
 from model.sampling import DEFAULT_TUNE
+from model.schema import to_group_data
 from priors import Defaults, EvidenceItem, load_defaults, parse_evidence
 from priors.errors import CruxboardError
 from store import Group, Store
 
+if TYPE_CHECKING:
+    from model import GroupSampler
+
 MAX_IMAGE_PX = 1460  # st.image re-encodes anything wider (its maximum content width)
+_LOG = get_logger(__name__)
 
 # Session-state keys that are not widgets (they survive page switches as they are).
 GROUP_KEY = "group_id"
@@ -48,10 +60,168 @@ def get_store() -> Store:
         raise  # unreachable: st.stop() raises
 
 
-@st.cache_resource(show_spinner=False)
+# --- the model's warm-up ------------------------------------------------------------------------
+
+WARM_UP_MEMBERS = 5  # an example group just big enough to be fitted (MIN_GROUP_FIT is 3)
+WARM_UP_DRAWS = 20  # per chain, and as many tuning steps: the compile is what it is for
+
+
+@dataclass
+class WarmUp:
+    """The process's one warm-up of the group model, run in a background thread.
+
+    It loads PyMC, compiles the group model for the example evidence (a new group's default;
+    from the on-disk cache when an earlier process or `scripts/setup.sh` compiled it) and
+    runs `analyse` once on a small example group, so a page's first real fit only swaps its
+    data in. Pages read `phase` and `elapsed` to say what a wait is for.
+    """
+
+    started: float = field(default_factory=time.monotonic)
+    phase: str = "starting"
+    seconds: float | None = None  # how long it took, once done
+    error: str | None = None  # why it failed (fits then compile for themselves)
+    sampler: GroupSampler | None = None
+    sampler_ready: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since it started (its duration once done)."""
+        return self.seconds if self.seconds is not None else time.monotonic() - self.started
+
+    def run(self) -> None:
+        """Warm up (the thread's body); never raises: a failure is kept in `error`."""
+        try:
+            self.phase = "loading PyMC"
+            from model.fit import GroupSampler  # PyMC, PyTensor and nutpie: seconds to import
+
+            self.sampler = GroupSampler(defaults=load_defaults())
+            self.sampler_ready.set()
+            self.phase = (
+                "compiling the group model (or loading it from the disk cache) and fitting "
+                "an example group"
+            )
+            _compiled_models.add(fit_example(self.sampler))
+            self.phase = "ready"
+        except Exception as exc:  # noqa: BLE001  (a failed warm-up must not stop the app)
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.phase = "failed"
+        finally:
+            # Streamlit collects garbage in full after every script run, a fragment's timed
+            # rerun too; with PyMC, PyTensor and numba loaded that walks ~650 000 objects
+            # (0.3 s each time). Frozen, the objects loaded by now are skipped by every later
+            # collection, which then takes milliseconds.
+            gc.collect()
+            gc.freeze()
+            self.seconds = time.monotonic() - self.started
+            if self.error is None:
+                _LOG.info("Cruxboard: the group model is ready (%.1f s)", self.seconds)
+            else:
+                _LOG.warning("Cruxboard: the model's warm-up failed (%s)", self.error)
+            self.sampler_ready.set()
+            self.done.set()
+
+
+def fit_example(sampler: GroupSampler) -> str:
+    """Compile the group model for the example evidence and fit a small example group once.
+
+    What the warm-up runs; `scripts/setup.sh` runs it too (`compile_in_advance`), so the
+    compiled model is on disk before a server starts. Returns the compiled model's key.
+    """
+    evidence = parse_evidence(EXAMPLE_EVIDENCE)
+    responses = example_responses(n=WARM_UP_MEMBERS, seed=0, evidence=evidence)
+    analyse(
+        responses,
+        evidence=evidence,
+        defaults=load_defaults(),
+        sampler=sampler,
+        draws=WARM_UP_DRAWS,
+        tune=WARM_UP_DRAWS,
+        chains=2,
+        random_seed=0,
+    )
+    return _model_key(responses, EXAMPLE_EVIDENCE)
+
+
+def compile_in_advance() -> float:
+    """Fill the on-disk compile cache in this process (no server needed); returns seconds."""
+    from model.fit import GroupSampler
+
+    start = time.monotonic()
+    fit_example(GroupSampler(defaults=load_defaults()))
+    return time.monotonic() - start
+
+
+_warm_up: WarmUp | None = None
+_warm_up_lock = threading.Lock()
+_compiled_models: set[str] = set()  # keys of the models compiled (or loaded) in this process
+
+
+def warm_up_status() -> str:
+    """The warm-up's state in a few words; starts nothing.
+
+    "ready" once it is done (after a failure too: fits then compile for themselves), else
+    what it is doing and for how long.
+    """
+    warm = _warm_up
+    if warm is None:
+        return "starting"
+    if warm.done.is_set():
+        return "ready"
+    return f"{warm.phase} ({warm.elapsed:.0f} s)"
+
+
+def _model_key(responses: Sequence[Response], evidence_text: str) -> str:
+    # The key the sampler keeps a compiled model under (its evidence items' shape and priors).
+    from model.fit import model_key
+    from model.group import model_data
+
+    defaults = load_defaults()
+    data = to_group_data(responses, evidence=parse_evidence(evidence_text), defaults=defaults)
+    return model_key(data, defaults, model_data(data, defaults))
+
+
+def warm_up() -> WarmUp:
+    """The process's warm-up of the group model, started in the background on first call.
+
+    `app.py` starts it as the server starts; any page that needs a fit calls it too.
+    """
+    global _warm_up
+    with _warm_up_lock:
+        if _warm_up is None:
+            _warm_up = WarmUp()
+            threading.Thread(target=_warm_up.run, name="cruxboard-warm-up", daemon=True).start()
+        return _warm_up
+
+
 def get_sampler() -> GroupSampler:
-    """One GroupSampler per process: the model compiles once, new groups swap their data in."""
-    return GroupSampler(defaults=load_defaults())
+    """The process's one GroupSampler, the warm-up's (waits for it to exist, not to compile).
+
+    The model compiles once per shape of the evidence; new groups swap their data in.
+    """
+    warm = warm_up()
+    warm.sampler_ready.wait()
+    if warm.sampler is None:  # the warm-up failed before making it: the fit makes its own
+        from model.fit import GroupSampler
+
+        return GroupSampler(defaults=load_defaults())
+    return warm.sampler
+
+
+def _wait_for_warm_up() -> None:
+    """Show what the warm-up is doing, second by second, until it is done."""
+    warm = warm_up()
+    if warm.done.is_set():
+        return
+    box = st.empty()
+    while not warm.done.is_set():
+        box.info(
+            f"Preparing the group model, once after the app starts: {warm.phase}; "
+            f"{warm.elapsed:.0f} s so far.",
+            icon=":material/hourglass_top:",
+        )
+        warm.done.wait(timeout=1.0)
+    box.empty()
 
 
 def draws() -> int:
@@ -110,30 +280,44 @@ def _fitted(key: str, n_draws: int, _responses: tuple[Response, ...], _evidence:
     # A resource (not cache_data): the posterior is shared read-only, never pickled per rerun.
     # The key hashes the evidence text and every response, so new answers mean a new fit.
     evidence = parse_evidence(_evidence)
-    return analyse(
+    fits = len(_responses) >= MIN_GROUP_FIT
+    analysis = analyse(
         list(_responses),
         evidence=evidence,
         defaults=load_defaults(),
-        sampler=get_sampler(),
+        sampler=get_sampler() if fits else None,
         draws=n_draws,
         tune=DEFAULT_TUNE,
         random_seed=seed_for(key),
     )
+    if fits:
+        _compiled_models.add(_model_key(_responses, _evidence))
+    return analysis
 
 
 def fitted(data: RoundData) -> Analysis:
     """The group model fitted to one round (cached by the data); its numbers in `.result`.
+
+    While the process's warm-up runs, the page shows what it is doing and for how long; a
+    group whose evidence items need a model this process has not compiled says so.
 
     Raises
     ------
     CruxboardError
         If the responses cannot be analysed (the message says why).
     """
-    with st.spinner(
-        f"Fitting the group model to {data.n} answers (the first fit after a restart "
-        "compiles the model: about 20-30 s; later fits take a second or two)...",
-        show_time=True,
-    ):
+    if data.n < MIN_GROUP_FIT:
+        text = f"Computing each member's numbers from {data.n} answer(s)..."
+    else:
+        _wait_for_warm_up()
+        text = f"Fitting the group model to {data.n} answers..."
+        if _model_key(data.responses, data.group.evidence) not in _compiled_models:
+            text = (
+                "Preparing the group model for this group's evidence items, the first fit "
+                "with them since the app started (loaded from the disk cache when compiled "
+                f"before, else compiled: about a minute), then fitting {data.n} answers..."
+            )
+    with st.spinner(text, show_time=True):
         return _fitted(data.key, draws(), tuple(data.responses), data.group.evidence)
 
 

@@ -52,4 +52,24 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     fi
     echo "$want" > "$stamp"
 fi
+
+# Compile the group model now (numba keeps it in PyTensor's on-disk cache), so an app process
+# loads it in seconds instead of compiling for about a minute. Again only when the model's
+# code, the pinned versions or the cache's place (PYTENSOR_FLAGS, NUMBA_CACHE_DIR) change.
+compiled=".venv/.cruxboard-compiled"
+want=$({ cat pyproject.toml model/*.py priors/*.py priors/*.toml 2>/dev/null
+    echo "${PYTENSOR_FLAGS:-}|${NUMBA_CACHE_DIR:-}|$HOME"; } | sha256sum | cut -d' ' -f1)
+if [ ! -f "$compiled" ] || [ "$(cat "$compiled")" != "$want" ]; then
+    echo "setup: compiling the group model into the on-disk cache (about a minute after an" \
+        "install or upgrade, seconds when it is cached)" >&2
+    start=$(date +%s)
+    if STREAMLIT_LOGGER_LEVEL=error .venv/bin/python -c \
+        'from app_pages.common import compile_in_advance; compile_in_advance()' >&2; then
+        echo "$want" > "$compiled"
+        echo "setup: the group model is compiled ($(( $(date +%s) - start )) s)" >&2
+    else
+        echo "setup: compiling the group model failed (messages above); the app will" \
+            "compile it as it starts" >&2
+    fi
+fi
 echo "$PWD/.venv/bin/python"
