@@ -23,16 +23,20 @@ NOT_ALLOWED = (
 ROUND_OPENED = "dashboard_round_opened"  # the round opened (or why not), shown once
 ROUNDS_SEEN = "dashboard_rounds_seen"  # (group, rounds with answers) when last shown
 LIVE_KEY = "db_live"
-LIVE_POLL_SECONDS = 0.5  # one small query per open dashboard, twice a second
+LIVE_POLL_SECONDS = 1.0  # a timed fragment that reads the group's version, once a second
 
 
-def _watch(group_id: str, shown: tuple[int, int, int]) -> None:
-    """Rerun the page when the group changes (a new member, answer or round)."""
+def _watch(group_id: str, shown: tuple[int, ...]) -> None:
+    """Rerun the page when the group changes (a new member, answer or round).
+
+    Run on a timer as a fragment, it draws nothing and reads one small query: an idle check
+    reruns only this function, never the page around it (its figures or download buttons).
+    """
     if common.get_store().version(group_id) != shown:
-        st.rerun()  # the whole page: the new answers, then a new fit
+        st.rerun(scope="app")  # the whole page: the new answers, then a new fit
 
 
-def _live(group_id: str, shown: tuple[int, int, int]) -> bool:
+def _live(group_id: str, shown: tuple[int, ...]) -> bool:
     """The Live toggle and, when on, the timed check; returns whether Live is on."""
     live = st.toggle(
         "Live: update when a new answer arrives",
@@ -48,8 +52,8 @@ def _live(group_id: str, shown: tuple[int, int, int]) -> bool:
 def _paused_downloads_note(live: bool) -> None:
     if live:
         st.caption(
-            "Turn off **Live** at the top of the page to download: a live page checks for "
-            "new answers twice a second, and each check would cut a download short."
+            "Each file is made when you click it. With **Live** on, the page, and so what "
+            "the files hold, follows new answers as they arrive."
         )
 
 
@@ -69,7 +73,6 @@ def _whole_group(store: Store, group: Group, live: bool) -> None:
             mime=exports.MIME["json"],
             key="db_dl_group",
             on_click="ignore",
-            disabled=live,
             icon=":material/download:",
         )
 

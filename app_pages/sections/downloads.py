@@ -87,7 +87,6 @@ def render(
             key=f"db_dl_{key}",
             on_click="ignore",
             icon=":material/download:",
-            disabled=live,
         )
     st.subheader("Figures")
     for name in figs.FIGURES:
@@ -101,5 +100,4 @@ def render(
                 mime=exports.MIME[fmt],
                 key=f"db_dl_{name}_{fmt}",
                 on_click="ignore",
-                disabled=live,
             )

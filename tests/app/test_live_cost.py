@@ -1,0 +1,113 @@
+"""What a Live dashboard costs, and the warm-up that spares the first fit.
+
+- The warm-up runs once per process, in the background, and freezes the objects it loaded:
+  Streamlit collects garbage in full after every script run, each timed check of a Live
+  dashboard too, and with PyMC, PyTensor and numba loaded that walk cost 0.3 s of a core
+  each time, twice a second per dashboard.
+- With Live on, every download button of the dashboard is enabled: the timed check is a
+  fragment that reads the group's version and redraws nothing else.
+- In Chromium, an idle Live dashboard leaves its server nearly idle (a generous bound here;
+  `benchmarks/bench_app.py` measures it).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+
+from app_pages import common
+from model.example import EXAMPLE_EVIDENCE, example_responses
+from store import Store
+from tests.app.test_pages import _answer, _group, _page
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, streamlit_app
+
+IDLE_SECONDS = 10.0
+IDLE_BOUND = 0.25  # of one core with one dashboard open; before the fragment and the frozen
+# garbage it was 0.4-0.7, and bench_app.py measures about 0.01-0.04 now
+
+
+def test_the_warm_up_runs_once_in_the_background_and_freezes_what_it_loaded():
+    warm = common.warm_up()
+    assert common.warm_up() is warm  # once per process
+    assert warm.done.wait(timeout=600), common.warm_up_status()
+    assert warm.error is None
+    assert common.warm_up_status() == "ready"
+    assert common.get_sampler() is warm.sampler  # the pages' fits use the compiled model
+    assert len(common._compiled_models) >= 1  # the example evidence's, new groups' default
+    # PyMC's, PyTensor's and numba's objects are frozen: a full collection skips them
+    assert gc.get_freeze_count() > 100_000
+
+
+def test_with_live_on_every_download_button_is_enabled(db):
+    gid, token = _group(db)
+    _answer(db, gid, "Ada", (0.75, 0.13, 0.07, 0.05), 0.021, 0.02)
+    at = _page("app_pages/dashboard.py", group=gid, token=token).run()
+    assert not at.exception
+    assert at.toggle(key="db_live").value is True
+    buttons = at.get("download_button")
+    assert {"db_dl_group", "db_dl_csv", "db_dl_report"} <= {b.key for b in buttons}
+    assert not any(b.disabled for b in buttons)
+
+
+# --- in Chromium ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    # As tests/e2e/conftest.py: this module's browser test runs Debian's Chromium too.
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def _server_pid(port: int) -> int:
+    """The process id of the app server listening on `port` (found by its command line)."""
+    wanted = f"--server.port\0{port}\0".encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"streamlit" in command and wanted in command:
+                return int(entry.name)
+    raise LookupError(f"no app server on port {port}")
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.e2e
+def test_an_idle_live_dashboard_leaves_the_server_nearly_idle(
+    tmp_path, browser: Browser, capsys, record_property
+):
+    db = tmp_path / "idle.db"
+    with Store(f"sqlite:///{db}") as store:
+        group, token = store.create_group("Idle", evidence=EXAMPLE_EVIDENCE)
+        for r in example_responses(n=5, seed=3):
+            participant, _ = store.add_participant(group.id, r.participant)
+            store.add_revision(participant.id, round=1, payload=r.to_dict())
+    with streamlit_app(db, log_path=tmp_path / "server.log", draws=100) as base:
+        pid = _server_pid(int(base.rsplit(":", 1)[1]))
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(f"{base}/dashboard?group={group.id}&token={token}")
+        note = page.locator(".st-key-db_fit_note")
+        note.filter(has_text="Fitted to 5 answers").wait_for(timeout=300_000)
+        assert page.locator(".st-key-db_live input").is_checked()
+        # the whole page is drawn (Streamlit marks the app's root while its script runs)
+        page.locator("[data-test-script-state='notRunning']").wait_for(timeout=300_000)
+        page.wait_for_timeout(2_000)
+        used, start = _cpu_seconds(pid), time.monotonic()
+        page.wait_for_timeout(IDLE_SECONDS * 1000)
+        share = (_cpu_seconds(pid) - used) / (time.monotonic() - start)
+        page.context.close()
+    record_property("idle_share_of_a_core", round(share, 4))
+    with capsys.disabled():
+        print(f"\n[live cost] server CPU with one idle Live dashboard: {share:.3f} of a core")
+    assert share < IDLE_BOUND
