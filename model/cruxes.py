@@ -2,8 +2,8 @@
 
 For a reference scenario r and another scenario s, a member's posterior log-odds split
 exactly into log π(s)/π(r) (the prior part) and one part log L_e(s)/L_e(r) per evidence item.
-The group model's consensus splits the same way per posterior draw: log μ_s/μ_r, then
-log E[L_e(s)]/E[L_e(r)] with the expectation over the group's readings, and these parts sum to
+The group model's consensus splits the same way per posterior draw: log μ_s/μ_r, then one
+part per item from the posterior's `log_odds` terms (model/derived.py), and these parts sum to
 the log-odds of the consensus posterior the dashboard shows. A member's crux row is their
 part minus the consensus's part (posterior mean, with its 94 % HDI as the reference's
 uncertainty); the rows add up to the member's whole gap. Question items are not evidence
