@@ -167,13 +167,14 @@ def _child_long_lived(spec: dict) -> dict:
     compile_seconds = time.perf_counter() - start
     rows = {}
     for n, paths in spec["data"].items():
-        walls, diags, walls_1000, diags_1000 = [], [], [], []
+        walls, cpus, diags, walls_1000, diags_1000 = [], [], [], [], []
         for rep, path in enumerate(paths):
             responses, data = _load(path)
             kwargs = {"evidence": data.evidence, "defaults": defaults, "sampler": sampler}
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()  # all of its threads
             result_analysis = analyse(responses, **kwargs, random_seed=rep)
             walls.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
             result = result_analysis.fit
             assert result.compile_seconds == 0.0, "path (d) must not recompile"
             diags.append(_diagnostics(result.idata))
@@ -184,7 +185,9 @@ def _child_long_lived(spec: dict) -> dict:
             diags_1000.append(_diagnostics(result.idata))
         report = figures = first_figures = None
         if int(n) == REPORT_N:
-            report, figures, first_figures = _report_and_figures(result_analysis, len(paths))
+            report, figures, first_figures, one_process = _report_and_figures(
+                result_analysis, len(paths)
+            )
         responses, data = _load(paths[0])
         n_fac = len(defaults.factor_ids) + 1
         pools, updates = [], []
@@ -199,6 +202,7 @@ def _child_long_lived(spec: dict) -> dict:
             updates.append(time.perf_counter() - start)
         rows[n] = {
             "walls": walls,
+            "cpus": cpus,
             "rhat": max(d["rhat"] for d in diags),
             "ess": min(d["ess"] for d in diags),
             "divergences": sum(d["divergences"] for d in diags),
@@ -211,19 +215,24 @@ def _child_long_lived(spec: dict) -> dict:
             "report": report,
             "figures": figures,
             "first_figures": first_figures,
+            "figures_one_process": one_process if report is not None else None,
         }
     return {"compile_seconds": compile_seconds, "rows": rows}
 
 
-def _report_and_figures(analysis, reps: int) -> tuple[list, list, float]:
-    """The HTML report and the PNG figures of one analysis, `reps` times each."""
+def _report_and_figures(analysis, reps: int) -> tuple[list, list, float, tuple]:
+    """The HTML report and the PNG figures of one analysis, `reps` times each.
+
+    Also the first figures call (it starts the workers' server) and the figures drawn in
+    this process alone (wall and CPU seconds).
+    """
     from model.figures import save_all
     from model.report import html_report
 
-    def figures_once() -> float:
+    def figures_once(workers: int = 2) -> float:
         with tempfile.TemporaryDirectory(prefix="bench-figures-") as tmp:
             start = time.perf_counter()
-            save_all(analysis, Path(tmp), formats=("png",), workers=2)
+            save_all(analysis, Path(tmp), formats=("png",), workers=workers)
             return time.perf_counter() - start
 
     first = figures_once()  # starts the workers' server (once per process)
@@ -233,7 +242,10 @@ def _report_and_figures(analysis, reps: int) -> tuple[list, list, float]:
         start = time.perf_counter()
         html_report(analysis)
         report.append(time.perf_counter() - start)
-    return report, figures, first
+    # the same in this process alone, wall and CPU (the workers' CPU is not measurable here)
+    start_cpu = time.process_time()
+    one = figures_once(workers=1)
+    return report, figures, first, (one, time.process_time() - start_cpu)
 
 
 CHILDREN = {"baseline": _child_baseline, "fit": _child_fit, "long_lived": _child_long_lived}
@@ -383,6 +395,7 @@ def _long_lived_row(d: dict, suffix: str = "") -> dict:
     return {
         "reps": len(walls),
         "wall": statistics.median(walls),
+        "cpu": statistics.median(d["cpus"]) if not suffix else None,
         "rhat": d["rhat" + suffix],
         "ess": d["ess" + suffix],
         "rss_mb": d["rss_mb"],
@@ -535,6 +548,10 @@ def main(argv: list[str] | None = None) -> int:
                 row = {"reps": 1, "wall": d["first_figures"]}
                 label = "PNG figures, first call in the process (starts the workers' server)"
                 table.append(_fmt_row(n, label, row, base[n]))
+                wall, cpu = d["figures_one_process"]
+                row = {"reps": 1, "wall": wall, "cpu": cpu}
+                label = "PNG figures, save_all(workers=1): one process, for the CPU they need"
+                table.append(_fmt_row(n, label, row, base[n]))
             fresh = results.get(n, {})
             checks[n] = {
                 "a": fresh.get(baseline, [None])[0],
@@ -546,6 +563,7 @@ def main(argv: list[str] | None = None) -> int:
                 "d_divergences": d["divergences"],
                 "report": d["report"],
                 "figures": d["figures"],
+                "figures_one_process": d.get("figures_one_process"),
             }
 
     print(
@@ -594,11 +612,11 @@ def _goals(checks: dict, started: str, load: float) -> str:
             )
     for n, key in [(100, "d_100"), (1000, "d_1000"), (10000, "d_10000")]:
         if n in checks:
-            w = checks[n]["d"]["wall"]
+            w, cpu = checks[n]["d"]["wall"], checks[n]["d"]["cpu"]
             line(
                 w <= GOALS[key],
                 f"4. the whole analysis of a new group of {n}, long-lived",
-                f"{w:.2f} s",
+                f"{w:.2f} s (CPU {cpu:.2f} s, both cores)",
                 f"≤ {GOALS[key]} s",
             )
     rows = [c[p] for c in checks.values() for p in "cde" if c[p] is not None]
@@ -625,10 +643,17 @@ def _goals(checks: dict, started: str, load: float) -> str:
             f"≤ {GOALS['rss_1000_mb']} MB",
         )
     if REPORT_N in checks and checks[REPORT_N]["report"]:
+        c = checks[REPORT_N]
+        _, cpu = c["figures_one_process"]
         for key, what in [("report", "the HTML report"), ("figures", "the figures (PNG)")]:
-            w = statistics.median(checks[REPORT_N][key])
+            w = statistics.median(c[key])
             target = GOALS[f"{key}_{REPORT_N}"]
-            line(w <= target, f"5. {what} of a group of {REPORT_N}", f"{w:.2f} s", f"≤ {target} s")
+            line(
+                w <= target,
+                f"5. {what} of a group of {REPORT_N}, long-lived, 2 workers",
+                f"{w:.2f} s (the figures need {cpu:.1f} CPU s)",
+                f"≤ {target} s",
+            )
     return "\n".join(lines)
 
 
