@@ -225,7 +225,10 @@ def save_all(
 
     Files are named ``<figure>.<format>``; PNG at 150 dpi. `out_dir` is created if needed.
     With `workers` > 1 the figures are drawn in that many worker processes (matplotlib's
-    drawing holds the GIL, so threads would not help); the files are the same.
+    drawing holds the GIL, so threads would not help); the files are the same. As with any
+    start method but fork, each worker first imports the caller's main script unless it was
+    started with ``python -m`` (so a script must keep its work under
+    ``if __name__ == "__main__"``); under Streamlit that is the app's script.
 
     Raises
     ------
