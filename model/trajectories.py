@@ -19,7 +19,7 @@ POINTS = 200
 """Capability points on each curve, evenly spaced in log capability."""
 
 HIDDEN = 3.0
-"""Actual misalignment at least this many times what monitoring flags counts as hidden."""
+"""Actual misalignment at least this many times what monitoring detects counts as hidden."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,10 @@ class ScenarioCurve:
     actual : ndarray
         The real misalignment rate m(c).
     observed : ndarray
-        The rate monitoring flags, m·d + (1 − m)·fa (d detection, fa false alarms).
+        The misalignment monitoring detects, m·d (d the detection sensitivity): what evals
+        and monitoring show of the model's misalignment. False alarms are left out: they
+        are the monitor's noise, not the model's behaviour, and at a fixed rate they would
+        hide a falling misalignment below them (the evidence's likelihood keeps them).
     end_ratio : float
         Actual misalignment over the tolerable rate at the largest capability: "at 10 000×,
         actual = N × what we need".
@@ -39,11 +42,11 @@ class ScenarioCurve:
         Actual misalignment over the tolerable rate along the grid: the gap to "what we
         need" (above 1: more misalignment than we can tolerate). `end_ratio` is its last.
     hidden_ratio : ndarray
-        Actual misalignment over what monitoring flags, along the grid: near 1, observation
+        Actual misalignment over what monitoring detects (1 / d), along the grid: near 1, observation
         tracks the truth; far above 1, most misalignment goes unseen.
     hidden_from : float or None
         The capability (× today) from which actual misalignment stays at least `HIDDEN`
-        times what monitoring flags, to the end of the grid; None if it never does.
+        times what monitoring detects, to the end of the grid; None if it never does.
     """
 
     actual: np.ndarray
@@ -112,8 +115,8 @@ def scenario_curves(
     capability = 10.0**x
     curves = {}
     for sid, c in defaults.curves(x).items():
-        m, d, fa = c["misalignment"], c["detection"], c["false_alarm"]
-        observed = m * d + (1.0 - m) * fa
+        m, d = c["misalignment"], c["detection"]
+        observed = m * d
         hidden = m / observed
         curves[sid] = ScenarioCurve(
             actual=m,

@@ -183,8 +183,8 @@ def trajectories(
         axis_text = "misalignment rate"
     caption = (
         f"Default curves (priors/). Actual: 1 − m(c), the model's real misalignment rate m. "
-        f"Observed: 1 − (m·d + (1 − m)·fa), the share of episodes monitoring does not flag "
-        f"(d detection sensitivity, fa false-alarm rate). What we need: the tolerable "
+        f"Observed: 1 − m·d, with m·d the misalignment monitoring detects (d its detection "
+        f"sensitivity; false alarms left out). What we need: the tolerable "
         f"{axis_text}, falling ×{curves.factor_per_decade:g} per 10× capability from "
         f"{curves.tolerable_now:g} today. {view}"
     )

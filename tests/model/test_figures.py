@@ -132,22 +132,23 @@ def test_dodge_is_deterministic_and_keeps_equal_values_apart():
 
 
 def test_scenario_curves_reference_values(defaults):
-    """At today's capability: actual = m, observed = m·d + (1 − m)·fa, need = tolerable now.
+    """At today's capability: actual = m, observed = m·d (what monitoring detects), need =
+    tolerable now.
 
-    At the largest capability (x = 4, 10 000×) scenario A has m = 0.001 and the need is
-    0.01 · 10^-4 = 1e-6 (priors/scenarios.toml): actual = 1000 × what we need.
+    At the largest capability (x = 4, 10 000×) scenario A has m = 3e-6 and the need is
+    0.01 · 10^-4 = 1e-6 (priors/scenarios.toml): actual = 3 × what we need.
     """
     curves = scenario_curves(defaults)
     a = defaults.scenario("A")
     assert curves.capability[0] == pytest.approx(1.0)
     assert curves.capability[-1] == pytest.approx(1e4)
     assert curves.scenarios["A"].actual[0] == pytest.approx(a.misalignment_now)
-    expected = a.misalignment_now * a.detection_now + (1 - a.misalignment_now) * a.false_alarm_rate
+    expected = a.misalignment_now * a.detection_now
     assert curves.scenarios["A"].observed[0] == pytest.approx(expected)
     assert curves.need[0] == pytest.approx(defaults.need.tolerable_now)
-    assert curves.scenarios["A"].end_ratio == pytest.approx(1000.0)
+    assert curves.scenarios["A"].end_ratio == pytest.approx(3.0)
     flat = scenario_curves(defaults, factor_per_decade=1.0)
-    assert flat.scenarios["A"].end_ratio == pytest.approx(0.1)  # 0.001 / 0.01
+    assert flat.scenarios["A"].end_ratio == pytest.approx(3e-4)  # 3e-6 / 0.01
     with pytest.raises(ValueError, match="at least 1"):
         scenario_curves(defaults, factor_per_decade=0.5)
 

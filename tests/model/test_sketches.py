@@ -1,11 +1,12 @@
 """The scenario sketches tell each scenario's story, on the log axis the debate used.
 
 Each 10x of capability needs the tolerable misalignment rate to fall by a factor, so the
-sketches draw the misalignment rate on a log axis: A's observed rate tracks its actual one
-while a gap to "what we need" opens, B's rise is visible, C's actual and observed rates part
-only later, and D's observed rate is far below its actual one from today. The stories are
-checked as properties of the default curves (`model.trajectories`), and the sketch is
-checked to draw exactly those curves, readably.
+sketches draw the misalignment rate on a log axis: A's actual rate falls with what we need,
+a bounded gap above it, and what monitoring detects tracks it; B's rise is visible; C's
+detected rate keeps falling while its actual rate rises; D's detected rate is far below its
+actual one from today. The stories are checked as properties of the default curves, both as
+the loader gives them and as `model.trajectories` computes them, and the sketch is checked
+to draw exactly those curves, readably.
 """
 
 from __future__ import annotations
@@ -38,33 +39,59 @@ def _lines(fig):
 
 
 def test_curve_quantities_reference_values(defaults, curves):
-    """A today: m = 0.005, d = 0.6, fa = 0.0005, so observed = 0.003 + 0.995 · 0.0005
-    = 0.0034975 and actual / observed = 1.4296; the need today is 0.01, so actual / need
-    = 0.5. D today: 0.2 / (0.002 + 0.8 · 0.0005) = 83.3 ≥ HIDDEN, and stays so: hidden from 1×.
+    """A today: m = 0.005, d = 0.6, so observed (detected) = 0.003 and actual / observed
+    = 1 / 0.6; the need today is 0.01, so actual / need = 0.5. At 10 000×, m = 3e-6 against
+    a need of 1e-6: 3×. D today: actual / observed = 1 / d = 1 / 0.01 = 100 ≥ HIDDEN, and
+    stays so: hidden from 1×.
     """
     a, d = curves.scenarios["A"], curves.scenarios["D"]
-    assert a.hidden_ratio[0] == pytest.approx(0.005 / 0.0034975)
+    assert a.observed[0] == pytest.approx(0.003)
+    assert a.hidden_ratio[0] == pytest.approx(1 / 0.6)
     assert a.need_ratio[0] == pytest.approx(0.5)
-    assert a.need_ratio[-1] == pytest.approx(a.end_ratio)
-    assert d.hidden_ratio[0] == pytest.approx(0.2 / 0.0024)
+    assert a.need_ratio[-1] == pytest.approx(a.end_ratio) == pytest.approx(3.0)
+    assert d.hidden_ratio[0] == pytest.approx(100.0)
     assert d.hidden_from == 1.0
     assert HIDDEN == 3.0
 
 
-def test_a_observation_tracks_actual_and_a_gap_to_what_we_need_opens(curves):
-    """A: actual and observed stay within 2x of each other everywhere (a bounded gap);
-    actual ends far above what we need, and A's gap to it is the smallest of the four."""
+def test_each_story_from_the_loaded_curves(defaults):
+    """Each story's shape, straight from the loader's curves (m and d interpolated on a fine
+    grid of x = log10 capability, the need falling by its factor per decade), observed = m·d:
+
+    A: alignment rises and a gap to what we need remains, bounded (within 5x from 10x on);
+    B: what monitoring detects rises; C: what it detects keeps falling while the actual rate
+    rises; D: the actual rate is far above what is detected from today on.
+    """
+    x = np.linspace(defaults.log_capability[0], defaults.log_capability[-1], 2001)
+    need = defaults.tolerable(x)
+    curves = defaults.curves(x)
+    m = {s: curves[s]["misalignment"] for s in SCENARIO_IDS}
+    observed = {s: m[s] * curves[s]["detection"] for s in SCENARIO_IDS}
+
+    ratio = m["A"] / need
+    later = x >= 1
+    assert np.all(np.diff(m["A"]) < 0)
+    assert np.all((ratio[later] > 1) & (ratio[later] < 5))  # a gap remains, bounded
+    assert np.all(np.diff(observed["B"]) > 0) and np.all(np.diff(m["B"]) > 0)
+    assert np.all(np.diff(observed["C"]) < 0) and np.all(np.diff(m["C"]) > 0)
+    assert np.all(m["D"] / observed["D"] > 30)
+
+
+def test_a_observation_tracks_actual_and_a_bounded_gap_to_what_we_need_remains(curves):
+    """A: actual and observed stay within 2x of each other everywhere; from 10x on the
+    actual rate stays above what we need by a bounded factor, the smallest of the four."""
     a = curves.scenarios["A"]
     assert np.all((a.hidden_ratio > 0.5) & (a.hidden_ratio < 2.0))
     assert a.hidden_from is None
     assert np.all(np.diff(a.actual) < 0)  # alignment rises with capability
-    assert a.end_ratio > 100
+    later = curves.capability >= 10
+    assert np.all((a.need_ratio[later] > 1) & (a.need_ratio[later] < 5))
     for other in ("B", "C", "D"):
         assert np.all(a.need_ratio <= curves.scenarios[other].need_ratio + 1e-12), other
 
 
 def test_b_observed_misalignment_rises_and_is_seen(curves):
-    """B: what monitoring flags rises more than tenfold, and stays within 2.5x of actual."""
+    """B: what monitoring detects rises more than tenfold, and stays within 2.5x of actual."""
     b = curves.scenarios["B"]
     assert np.all(np.diff(b.observed) > 0)
     assert b.observed[-1] / b.observed[0] > 10
@@ -73,7 +100,8 @@ def test_b_observed_misalignment_rises_and_is_seen(curves):
 
 
 def test_c_actual_and_observed_part_only_later(curves):
-    """C: within 3x of each other up to 10x capability, then parting for good (100x+)."""
+    """C: within 3x of each other up to 10x capability, then parting for good (100x+);
+    what monitoring detects falls all along (observed alignment keeps rising)."""
     c = curves.scenarios["C"]
     early = curves.capability <= 10
     assert np.all(c.hidden_ratio[early] < HIDDEN)
@@ -81,10 +109,11 @@ def test_c_actual_and_observed_part_only_later(curves):
     assert np.all(np.diff(c.hidden_ratio) > 0)
     assert c.hidden_ratio[-1] > 100
     assert c.actual[-1] > 10 * c.actual[0]  # actual alignment falls
+    assert np.all(np.diff(c.observed) < 0)
 
 
 def test_d_observed_is_far_below_actual_from_today(curves):
-    """D: monitoring sees under 1/30 of the misalignment from today on, and today D looks
+    """D: monitoring detects under 1/30 of the misalignment from today on, and today D looks
     better than A to monitoring (observation looks fine)."""
     d = curves.scenarios["D"]
     assert d.hidden_from == curves.capability[0] == 1.0
