@@ -14,7 +14,7 @@ from priors.errors import StoreError
 from priors.limits import MAX_EVIDENCE_CHARS, MAX_GROUP_NAME_CHARS, MAX_PAYLOAD_BYTES, MAX_ROUNDS
 from priors.limits import MAX_NAME_CHARS as MAX_DISPLAY_NAME_CHARS
 from store.engine import BUSY_TIMEOUT_SECONDS
-from store.errors import CorruptDatabaseError, NotFoundError, SchemaError
+from store.errors import CorruptDatabaseError, DuplicateRevisionError, NotFoundError, SchemaError
 from store.groupfile import EXPORT_FORMAT, EXPORT_VERSION, export_json, parse_export_json
 from store.records import Group, ImportedGroup, Participant, Revision, StatusChange
 from store.repository import Store
@@ -31,6 +31,7 @@ __all__ = [
     "MAX_ROUNDS",
     "SCHEMA_VERSION",
     "CorruptDatabaseError",
+    "DuplicateRevisionError",
     "Group",
     "ImportedGroup",
     "NotFoundError",

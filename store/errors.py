@@ -5,7 +5,7 @@ Each is a `priors.errors.StoreError` (so a `CruxboardError`). A bad value passed
 `ValueError`s.
 """
 
-from priors.errors import StoreError
+from priors.errors import BadInputError, StoreError
 
 
 class CorruptDatabaseError(StoreError):
@@ -18,3 +18,10 @@ class NotFoundError(StoreError, LookupError):
 
 class SchemaError(StoreError):
     """The database holds a schema this code cannot use (newer, or not Cruxboard's)."""
+
+
+class DuplicateRevisionError(BadInputError):
+    """The answer equals the participant's newest one in the same round: it is already saved.
+
+    A second click on Submit, or a form sent twice, is refused instead of stored again.
+    """

@@ -13,7 +13,7 @@ from priors.limits import MAX_EVIDENCE_CHARS, MAX_GROUP_NAME_CHARS, MAX_NAME_CHA
 from store import schema
 from store.checks import check_id, check_round, check_text, payload_json
 from store.engine import open_engine, resolve_url, transaction
-from store.errors import NotFoundError
+from store.errors import DuplicateRevisionError, NotFoundError
 from store.groupfile import export_dict, parse_export
 from store.records import Group, ImportedGroup, Participant, Revision, StatusChange
 from store.rows import (
@@ -282,6 +282,9 @@ class Store:
             If the payload is not such a JSON object or is too large, the round is not
             open, or the facilitator removed or merged the participant (their answer would
             not count). Nothing is written.
+        DuplicateRevisionError
+            If the payload equals the participant's newest revision and that revision is of
+            the same round (a form sent twice, e.g. by a double click). Nothing is written.
         NotFoundError
             If there is no such participant.
         """
@@ -294,6 +297,9 @@ class Store:
                 select(schema.participants.c.group_id, schema.groups.c.current_round)
                 .join(schema.groups, schema.groups.c.id == schema.participants.c.group_id)
                 .where(schema.participants.c.id == participant_id)
+                # One writer per participant at a time (PostgreSQL; SQLite writes one by one
+                # anyway), so two copies of one answer cannot both pass the check below.
+                .with_for_update(of=schema.participants)
             ).first()
             if found is None:
                 raise NotFoundError(f"no participant with id {participant_id}")
@@ -303,6 +309,21 @@ class Store:
                     f"answers go to rounds 1 to {found.current_round}"
                 )
             _refuse_set_aside(current(conn, found.group_id, [participant_id]).get(participant_id))
+            newest = conn.execute(
+                select(schema.revisions.c.round, schema.revisions.c.payload)
+                .where(schema.revisions.c.participant_id == participant_id)
+                .order_by(schema.revisions.c.id.desc())
+                .limit(1)
+            ).first()
+            if (
+                newest is not None
+                and newest.round == round
+                and json.loads(newest.payload) == (json.loads(text))
+            ):
+                raise DuplicateRevisionError(
+                    f"this answer is already saved: it is the same as the newest one in round "
+                    f"{round}; change an answer to save a new revision"
+                )
             revision_id = conn.scalar(
                 insert(schema.revisions)
                 .values(

@@ -20,6 +20,7 @@ from store import (
     MAX_PAYLOAD_BYTES,
     SCHEMA_VERSION,
     CorruptDatabaseError,
+    DuplicateRevisionError,
     NotFoundError,
     SchemaError,
     Store,
@@ -168,6 +169,24 @@ def test_revisions_append_and_never_overwrite(store, raw_rows):
     assert first.group_id == group.id and first.round == 1
     assert len(raw_rows("revisions")) == 2
     assert store.revisions(participant.id + 1000) == []
+
+
+def test_the_same_answer_twice_in_a_round_is_refused_and_writes_nothing(store, raw_rows):
+    """A form sent twice (a double click on Submit) must not store the answer twice; the same
+    answer in a later round, or after a different one, is a new revision."""
+    group, _ = store.create_group("g", evidence="")
+    ada, _ = store.add_participant(group.id, "Ada")
+    payload = {"scenarios": {"A": 0.4, "B": 0.6}, "rationale": "r"}
+    first = store.add_revision(ada.id, round=1, payload=payload)
+    with pytest.raises(DuplicateRevisionError, match="already saved"):
+        store.add_revision(ada.id, round=1, payload=dict(reversed(payload.items())))
+    assert isinstance(DuplicateRevisionError("x"), BadInputError)
+    assert store.revisions(ada.id) == [first] and len(raw_rows("revisions")) == 1
+    other = store.add_revision(ada.id, round=1, payload={**payload, "rationale": "s"})
+    again = store.add_revision(ada.id, round=1, payload=payload)  # back to the first answer
+    store.open_next_round(group.id)
+    next_round = store.add_revision(ada.id, round=2, payload=payload)
+    assert store.revisions(ada.id) == [first, other, again, next_round]
 
 
 def test_store_offers_no_way_to_change_or_delete_revisions():
@@ -710,8 +729,8 @@ def _database_with_answers(path: Path) -> None:
         group, _ = opened.create_group("g", evidence="")
         for name in ("Ada", "Bob"):
             participant, _ = opened.add_participant(group.id, name)
-            for _ in range(10):
-                opened.add_revision(participant.id, round=1, payload={"r": "y" * 3000})
+            for k in range(10):
+                opened.add_revision(participant.id, round=1, payload={"r": "y" * 3000, "k": k})
 
 
 def test_sqlite_damaged_pages(sqlite_path):
