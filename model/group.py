@@ -1,19 +1,27 @@
 """The hierarchical group model (DESIGN §2): the one module that builds the PyMC graph.
 
 pi_i ~ Dirichlet(kappa * mu)                 credences over A-D
-logit q_ij ~ Normal(theta_j, sqrt(tau_j^2 + s^2))   factors, direct P(scheming), readings
+logit f_i ~ MVN(theta_F, T R T + s^2 I)      the four factors, jointly: T = diag(tau_F),
+                                             R ~ LKJ(lkj_eta) their correlation
+logit q_ij ~ Normal(theta_j, sqrt(tau_j^2 + s^2))   direct P(scheming), readings
                                              (s: elicitation noise, priors/hyperpriors.toml)
 
-The logit-normal block has no per-person latent variables: a stated probability is the
-person's belief (logit ~ Normal(theta_j, tau_j)) plus elicitation noise s, and the belief
-is integrated out (a Normal with the combined scale), so the model keeps the same small
-number of parameters whatever the group's size; s also keeps the posterior proper when
-everyone gives the same answer. kappa is truncated at `kappa_max` for the same reason.
-Exact 0 and 1 (and 0 credences) are censored: a stated 0 means "below `zero_threshold`",
-never log(0), and never a clipped value (clipping biases kappa and mu); its log probability
-is exact far into the tail, where betainc underflows (`_log_beta_cdf`). Unanswered items
-are left out of the likelihood (missing data). The evidence is never a likelihood term
-here: it enters only in the derived quantities (model/derived.py).
+The logit-normal blocks have no per-person latent variables: a stated probability is the
+person's belief (logit ~ Normal(theta_j, tau_j), for the factors jointly with correlation
+R) plus independent elicitation noise s, and the belief is integrated out (a normal with
+the combined covariance), so the model keeps the same small number of parameters whatever
+the group's size; s also keeps the posterior proper when everyone gives the same answer.
+kappa is truncated at `kappa_max` for the same reason. The factors enter through sums per
+pattern of which factors a member gave inside (0, 1) (`_factor_loglik`), exact for any
+pattern of blanks. Exact 0 and 1 (and 0 credences) are censored: a stated 0 means "below
+`zero_threshold`", never log(0), and never a clipped value (clipping biases kappa and mu);
+its log probability is exact far into the tail, where betainc underflows
+(`_log_beta_cdf`). A censored factor contributes its marginal censored term and ignores its
+correlation with the member's other factors (an approximation: answers of exactly 0 or
+100 % are rare, and the alternative, a multivariate normal CDF per member, breaks the
+fixed-shape sums). Unanswered items are left out of the likelihood (missing data). The
+evidence is never a likelihood term here: it enters only in the derived quantities
+(model/derived.py).
 """
 
 from __future__ import annotations
@@ -80,6 +88,87 @@ def _log_beta_cdf(a, b, x: float):
     return pt.switch(use_cf, log_tail, pt.log(pt.betainc(a_bi, b_bi, x)))
 
 
+def _factor_loglik(theta, cov, pat_n, pat_sum, pat_outer, patterns: np.ndarray):
+    """Sum over members of log MVN(y_S | theta_S, cov_SS), S the factors they gave inside (0, 1).
+
+    From fixed-shape sums per subset S (`model_inputs`): count n, sum of logit vectors s1 and
+    of outer products S2 (all 0 outside S). With P the 0/1 mask of S, M = P cov P + (I - P)
+    has det M = det cov_SS, and M^-1 is cov_SS^-1 on S x S; the sum over members of
+    (y - theta)' cov_SS^-1 (y - theta) is tr(M^-1 A), A = S2 - s1 t' - t s1' + n t t', t = P theta
+    (A is 0 outside S x S). Gaussian elimination of M, all subsets at once: pivot j adds
+    log p_j to the log determinant and A_jj / p_j to the trace, then M <- M - g c' and
+    A <- E A E' with c the pivot column, g = c / p_j, E = I - g e_j' (so tr(M^-1 A) =
+    sum_j A_jj / p_j, the LDL' form). A few vectorised steps: writing the Cholesky factor out
+    entry by entry made PyTensor's algebraic rewrites take 15 s per compile, and batched
+    linear algebra was 3x slower per gradient.
+    """
+    k = patterns.shape[1]
+    mask = pt.as_tensor(patterns)
+    big_m = (
+        mask[:, :, None] * mask[:, None, :] * cov[None] + np.eye(k) * (1.0 - patterns)[:, :, None]
+    )
+    t = mask * theta[None, :]
+    a = (
+        pat_outer
+        - pat_sum[:, :, None] * t[:, None, :]
+        - t[:, :, None] * pat_sum[:, None, :]
+        + pat_n[:, None, None] * t[:, :, None] * t[:, None, :]
+    )
+    quad, logdet = 0.0, 0.0
+    for j in range(k):
+        piv, col, a_row, a_jj = big_m[:, j, j], big_m[:, :, j], a[:, j, :], a[:, j, j]
+        quad += a_jj / piv
+        logdet += pt.log(piv)
+        if j < k - 1:
+            g = col / piv[:, None]
+            h = a_row - 0.5 * a_jj[:, None] * g  # E A E' = A - g h' - h g'
+            big_m = big_m - g[:, :, None] * col[:, None, :]
+            a = a - g[:, :, None] * h[:, None, :] - h[:, :, None] * g[:, None, :]
+    size = patterns.sum(axis=1)
+    return pt.sum(-0.5 * pat_n * (size * np.log(2 * np.pi) + logdet) - 0.5 * quad)
+
+
+def _corr_scatter(n: int) -> np.ndarray:
+    """0/1 matrix placing n(n-1)/2 free values in the strictly lower triangle, row by row."""
+    rows, cols = np.tril_indices(n, -1)
+    out = np.zeros((n * n, rows.size))
+    out[rows * n + cols, np.arange(rows.size)] = 1.0
+    return out
+
+
+def _corr_cholesky(x, n: int):
+    """Cholesky factor of a correlation matrix from n(n-1)/2 unconstrained values, and log L_ii.
+
+    Row i of L is (x_i1, ..., x_i,i-1, 1) / sqrt(1 + |x_i|^2) (the map of PyMC's and
+    TensorFlow Probability's CholeskyCorr transform).
+    """
+    lower = pt.dot(_corr_scatter(n), x).reshape((n, n))
+    norm2 = 1.0 + (lower**2).sum(axis=-1)
+    return (lower + np.eye(n)) / pt.sqrt(norm2)[:, None], -0.5 * pt.log(norm2)
+
+
+def _lkj_free_logp(x, eta: float, n: int):
+    """Log density of the free values x when R = L L' ~ LKJ(eta), up to a constant.
+
+    The LKJ density of the Cholesky factor (Stan's lkj_corr_cholesky) is
+    prod_i L_ii^(n - i + 2 eta - 2) (i from 1), and x -> row i of L has Jacobian
+    L_ii^(i + 1): together each row contributes (2 eta + n - 1) log L_ii, so row i of x
+    (i - 1 values) is multivariate t with 2 eta + n - i degrees of freedom and scale matrix
+    I / df (`tests/model/test_correlated_factors.py` checks the correlations' LKJ marginal).
+    Cheaper per gradient than PyMC's LKJCorr with its transform (about 3 vs 14 us here).
+    """
+    _, log_diag = _corr_cholesky(x, n)
+    return (2.0 * eta + n - 1.0) * log_diag.sum()
+
+
+def _lkj_free_random(eta: float, n: int, rng: np.random.Generator, size=None) -> np.ndarray:
+    """Draws of the free values: for each row, z / sqrt(w), z ~ N(0, I), w ~ chi2(df)."""
+    size = () if size is None else tuple(np.atleast_1d(size))
+    rows, _ = np.tril_indices(n, -1)  # the row (from 0) of each free value
+    w = rng.chisquare(2.0 * eta + n - 1.0 - np.arange(n), size=(*size, n))
+    return rng.standard_normal((*size, rows.size)) / np.sqrt(w[..., rows])
+
+
 @dataclass(frozen=True)
 class ModelInputs:
     """Sufficient statistics of a group, held in pm.Data (fixed shapes whatever N is).
@@ -95,14 +184,25 @@ class ModelInputs:
     col_ss: np.ndarray  # (J,) sum of squared deviations from that mean
     col_low: np.ndarray  # (J,) answers of exactly 0 (censored below)
     col_high: np.ndarray  # (J,) answers of exactly 1 (censored above)
+    fac_pat_n: np.ndarray  # (2^F,) members by which factors they answered inside (0, 1)
+    fac_pat_sum: np.ndarray  # (2^F, F) sum of their factor logits (0 where not interior)
+    fac_pat_outer: np.ndarray  # (2^F, F, F) sum of outer products of those logit vectors
 
     def as_data(self) -> dict[str, np.ndarray]:
         """The pm.Data values by name."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def model_inputs(data: GroupData) -> ModelInputs:
-    """Sufficient statistics of `data`; NaN (no answer) counts nowhere."""
+def factor_patterns(n_factors: int) -> np.ndarray:
+    """Every subset of the factors as a 0/1 row: row k has factor j iff bit j of k is set."""
+    return np.array([[(k >> j) & 1 for j in range(n_factors)] for k in range(2**n_factors)], float)
+
+
+def model_inputs(data: GroupData, *, n_factors: int = 4) -> ModelInputs:
+    """Sufficient statistics of `data`; NaN (no answer) counts nowhere.
+
+    The first `n_factors` columns are the scheming factors (DESIGN §1.2: four of them).
+    """
     pos = data.credences > 0
     code = (pos * (1 << np.arange(4))).sum(axis=1) - 1
     with np.errstate(divide="ignore"):
@@ -120,6 +220,18 @@ def model_inputs(data: GroupData) -> ModelInputs:
     n = interior.sum(axis=0).astype(float)
     mean = np.divide(y.sum(axis=0), n, out=np.zeros_like(n), where=n > 0)
     ss = (np.where(interior, y - mean, 0.0) ** 2).sum(axis=0)
+
+    # Factors: members grouped by which factors they gave inside (0, 1); per group the
+    # count, the sum of their logit vectors and of outer products (0 outside the subset).
+    fac_in = interior[:, :n_factors]
+    fac_code = (fac_in * (1 << np.arange(n_factors))).sum(axis=1)
+    fac_y = y[:, :n_factors]
+    n_pat = 2**n_factors
+    fac_pat_n = np.bincount(fac_code, minlength=n_pat).astype(float)
+    fac_pat_sum = np.zeros((n_pat, n_factors))
+    np.add.at(fac_pat_sum, fac_code, fac_y)
+    fac_pat_outer = np.zeros((n_pat, n_factors, n_factors))
+    np.add.at(fac_pat_outer, fac_code, fac_y[:, :, None] * fac_y[:, None, :])
     return ModelInputs(
         pat_n,
         pat_logsum,
@@ -128,6 +240,9 @@ def model_inputs(data: GroupData) -> ModelInputs:
         ss,
         low.sum(axis=0).astype(float),
         high.sum(axis=0).astype(float),
+        fac_pat_n,
+        fac_pat_sum,
+        fac_pat_outer,
     )
 
 
@@ -152,7 +267,7 @@ def model_data(data: GroupData, defaults: Defaults) -> dict[str, np.ndarray]:
     fixed = np.arange(len(data.columns)) < len(defaults.factor_ids) + 1
     eps = np.where(fixed, hyper.factors.zero_threshold, hyper.readings.zero_threshold)
     return {
-        **model_inputs(data).as_data(),
+        **model_inputs(data, n_factors=len(defaults.factor_ids)).as_data(),
         "theta_mean": column_prior_means(data, defaults),
         "theta_sd": np.where(fixed, hyper.factors.theta_sd, hyper.readings.delta_sd),
         "tau_sd": np.where(fixed, hyper.factors.tau_sd, hyper.readings.omega_sd),
@@ -166,7 +281,13 @@ def build_model(data: GroupData, *, defaults: Defaults | None = None) -> pm.Mode
     """Build the PyMC group model for `data` (data held in pm.Data, swappable)."""
     defaults = defaults or load_defaults()
     hyper = defaults.hyperpriors
-    coords = {"scenario": list(SCENARIO_IDS), "quantity": list(data.columns)}
+    n_fac = len(defaults.factor_ids)
+    coords = {
+        "scenario": list(SCENARIO_IDS),
+        "quantity": list(data.columns),
+        "factor": list(defaults.factor_ids),
+        "factor_other": list(defaults.factor_ids),
+    }
     with pm.Model(coords=coords) as model:
         d = {k: pm.Data(k, v) for k, v in model_data(data, defaults).items()}
 
@@ -213,5 +334,38 @@ def build_model(data: GroupData, *, defaults: Defaults | None = None) -> pm.Mode
         censored_ll = d["col_low"] * pm.logcdf(dist, d["lo"]) + d["col_high"] * pm.logccdf(
             dist, d["hi"]
         )
-        pm.Potential("quantities_loglik", pt.sum(normal_ll + censored_ll))
+        # The factors' interior answers enter jointly below, not one column at a time.
+        independent = np.arange(len(data.columns)) >= n_fac
+        pm.Potential(
+            "quantities_loglik", pt.sum(pt.switch(independent, normal_ll, 0.0) + censored_ll)
+        )
+
+        # Factor logits: beliefs ~ MVN(theta_F, T R T), T = diag(tau_F), R ~ LKJ(lkj_eta);
+        # a stated value adds independent elicitation noise s, so cov = T R T + s^2 I.
+        eta = hyper.factors.lkj_eta
+        n_free = n_fac * (n_fac - 1) // 2
+        corr_free = pm.CustomDist(
+            "factor_corr_free",
+            np.zeros(n_free),  # only fixes the support's length for PyMC
+            logp=lambda x, _: _lkj_free_logp(x, eta, n_fac),
+            random=lambda _, rng=None, size=None: _lkj_free_random(eta, n_fac, rng, size),
+            signature="(k)->(k)",
+        )
+        corr_chol, _ = _corr_cholesky(corr_free, n_fac)
+        corr = pm.Deterministic(
+            "factor_correlation", corr_chol @ corr_chol.T, dims=("factor", "factor_other")
+        )
+        tau_f = tau[:n_fac]
+        cov = tau_f[:, None] * corr * tau_f[None, :] + pt.diag(d["noise_sd"][:n_fac] ** 2)
+        pm.Potential(
+            "factors_loglik",
+            _factor_loglik(
+                theta[:n_fac],
+                cov,
+                d["fac_pat_n"],
+                d["fac_pat_sum"],
+                d["fac_pat_outer"],
+                factor_patterns(n_fac),
+            ),
+        )
     return model

@@ -221,6 +221,7 @@ def _consensus_html(result: Result) -> str:
         "scenario",
         "consensus μ [94 % HDI]",
         "after the evidence [94 % HDI]",
+        "a new member, after the evidence [94 % HDI]",
         "linear pool (stated)",
         "log pool (stated)",
         "median (stated)",
@@ -233,6 +234,7 @@ def _consensus_html(result: Result) -> str:
             s,
             _stat(result.consensus_prior[s]),
             _stat(result.consensus_posterior[s]),
+            _stat(result.new_member_posterior[s]),
             *(_pct(pools.prior[k][s]) for k in ("linear", "log", "median")),
             *(_pct(pools.posterior[k][s]) for k in ("linear", "log", "median")),
         ]
@@ -266,6 +268,7 @@ def _scheming_html(result: Result) -> str:
         for f, v in result.factors.items()
         if not v.direct
     ]
+    crows = [[c.a, c.b, _stat(c.correlation, _plain)] for c in result.factor_correlation]
     srows = [[SCHEMING_LABELS[k], _stat(v)] for k, v in result.scheming.items()]
     fp = result.pools.factors
     qids = list(next(iter(fp.values())))
@@ -276,6 +279,8 @@ def _scheming_html(result: Result) -> str:
             ["factor", "consensus [94 % HDI]", "spread τ, logit scale [94 % HDI]", "answered"],
             frows,
         )
+        + "<h3>How the factors move together (correlation of members' logits)</h3>"
+        + _table(["factor", "and factor", "correlation [94 % HDI]"], crows, numeric_from=2)
         + "<h3>P(scheming)</h3>"
         + _table(["", "mean [94 % HDI]"], srows)
         + "<h3>Pools of the factors and the direct P(scheming)</h3>"

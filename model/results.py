@@ -99,6 +99,15 @@ class Scheming:
 
 
 @dataclass(frozen=True)
+class FactorCorrelation:
+    """The correlation of two factors' logits across members (the group model's R_jk)."""
+
+    a: str
+    b: str
+    correlation: Stat
+
+
+@dataclass(frozen=True)
 class Pools:
     """The classical pools: name -> {scenario or quantity -> value}; NaN where undefined."""
 
@@ -259,7 +268,9 @@ class Result:
     agreement: Agreement
     consensus_posterior: Mapping[str, Stat] | None
     consensus_log_odds: Mapping[str, Mapping[str, Stat]] | None
+    new_member_posterior: Mapping[str, Stat] | None
     factors: Mapping[str, Factor] | None
+    factor_correlation: tuple[FactorCorrelation, ...] | None
     scheming: Scheming | None
     mu_d: Stat | None
     pools: Pools
@@ -463,6 +474,17 @@ def _undetected(analysis: Analysis) -> dict[str, Undetected] | None:
     return out
 
 
+def _factor_correlation(post, factor_ids: tuple[str, ...]) -> tuple[FactorCorrelation, ...]:
+    """One entry per pair of factors, in the order of the factors."""
+    corr = post["factor_correlation"].values
+    return tuple(
+        FactorCorrelation(a, b, Stat.of(corr[..., i, j]))
+        for i, a in enumerate(factor_ids)
+        for j, b in enumerate(factor_ids)
+        if i < j
+    )
+
+
 def _pool_table(pools: Mapping[str, np.ndarray], keys: list[str]) -> dict[str, dict[str, float]]:
     return {k: dict(zip(keys, map(float, v), strict=True)) for k, v in pools.items()}
 
@@ -482,6 +504,8 @@ def _unfitted(analysis: Analysis) -> Result:
         agreement=Agreement(None, NOT_FITTED),
         consensus_posterior=None,
         consensus_log_odds=None,
+        new_member_posterior=None,
+        factor_correlation=None,
         factors=None,
         scheming=None,
         mu_d=None,
@@ -554,7 +578,9 @@ def build_result(analysis: Analysis) -> Result:
             s: {t: Stat.of(lo.sel(term=t, versus=s).values) for t in terms}
             for s in SCENARIO_IDS[1:]
         },
+        new_member_posterior=per_scenario("new_member_posterior"),
         factors=factors,
+        factor_correlation=_factor_correlation(post, defaults.factor_ids),
         scheming=Scheming(
             product_of_consensus=Stat.of(post["scheming_product_of_consensus"].values),
             consensus_of_products=Stat.of(post["scheming_consensus_of_products"].values),

@@ -74,6 +74,7 @@ def summary_json(result: Result) -> dict[str, Any]:
         }
         if result.consensus_log_odds is not None
         else None,
+        "new_member_posterior": _stats(result.new_member_posterior),
         "factors": {
             f: {
                 "consensus": _stat(v.consensus),
@@ -84,6 +85,11 @@ def summary_json(result: Result) -> dict[str, Any]:
             if not v.direct
         }
         if result.factors is not None
+        else None,
+        "factor_correlation": [
+            {"a": c.a, "b": c.b, **_stat(c.correlation)} for c in result.factor_correlation
+        ]
+        if result.factor_correlation is not None
         else None,
         "scheming": {k: _stat(v) for k, v in result.scheming.items()}
         if result.scheming is not None

@@ -185,6 +185,7 @@ class FactorHyper(_Strict):
     tau_sd: Annotated[float, Field(gt=0)]
     zero_threshold: Annotated[float, Field(gt=0, lt=0.1)]
     elicitation_sd: Annotated[float, Field(gt=0, le=2)]
+    lkj_eta: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
 
 
 class ReadingHyper(_Strict):

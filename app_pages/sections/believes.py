@@ -28,6 +28,9 @@ def consensus(key: str, result: Result, defaults: Defaults, analysis: Analysis) 
                 "after the evidence [94 % HDI]": [
                     common.show_stat(result.consensus_posterior[s]) for s in SCENARIO_IDS
                 ],
+                "a new member, after the evidence [94 % HDI]": [
+                    common.show_stat(result.new_member_posterior[s]) for s in SCENARIO_IDS
+                ],
             },
             index=names,
         ),
@@ -37,7 +40,10 @@ def consensus(key: str, result: Result, defaults: Defaults, analysis: Analysis) 
         "The consensus μ is the mean of the Dirichlet the members' credences are modelled as "
         "drawn from. It weighs members' log-credences, so it sits nearer the logarithmic pool "
         "than the plain average (the linear pool): it is not the average; compare both under "
-        "'Pools side by side'."
+        "'Pools side by side'. *After the evidence*: μ updated by the evidence as the whole "
+        "group reads it (each scenario's likelihood averaged over the members' spread of "
+        "readings). *A new member*: the exact update of someone drawn from this group, "
+        "averaged over such members."
     )
     agreement = result.agreement
     st.markdown(
@@ -90,6 +96,26 @@ def scheming(key: str, result: Result, analysis: Analysis) -> None:
         ),
         key="db_factors_table",
     )
+    if result.factor_correlation:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "factor": [c.a for c in result.factor_correlation],
+                    "and factor": [c.b for c in result.factor_correlation],
+                    "correlation [94 % HDI]": [
+                        common.show_stat(c.correlation, as_percent=False)
+                        for c in result.factor_correlation
+                    ],
+                }
+            ),
+            hide_index=True,
+            key="db_factor_correlation_table",
+        )
+        st.caption(
+            "How members' answers to two factors move together (correlation of their logits "
+            "across members, the model's LKJ-correlated normal). The consensus of members' "
+            "products and a new member's product below account for it."
+        )
     st.dataframe(
         pd.DataFrame(
             {"P(scheming) [94 % HDI]": [common.show_stat(v) for _, v in result.scheming.items()]},

@@ -24,6 +24,7 @@ from model.results import (
     Crux,
     Diagnostics,
     Factor,
+    FactorCorrelation,
     Participant,
     Pools,
     Result,
@@ -207,7 +208,13 @@ def hand_made_result(defaults: Defaults, members: tuple[Member, ...] = MEMBERS) 
         consensus_log_odds={
             s: {t: stat(0.0, -1.0, 1.0) for t in (*TERMS, "posterior")} for s in SCENARIO_IDS[1:]
         },
+        new_member_posterior=CONSENSUS_POSTERIOR,
         factors=factors,
+        factor_correlation=tuple(
+            FactorCorrelation(a, b, stat(0.3, -0.1, 0.7))
+            for i, a in enumerate(defaults.factor_ids)
+            for b in defaults.factor_ids[i + 1 :]
+        ),
         scheming=SCHEMING,
         mu_d=CONSENSUS_PRIOR["D"],
         pools=POOLS,

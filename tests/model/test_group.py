@@ -6,7 +6,6 @@ from scipy import special, stats
 from model.derived import logit_normal_moments
 from model.disagreement import hdi
 from model.group import build_model
-from model.individual import log_likelihoods
 from model.schema import GroupData, quantity_columns
 
 
@@ -53,9 +52,11 @@ def test_log_probability_is_finite_at_the_initial_point(defaults):
 def test_likelihood_equals_an_independent_scipy_computation(defaults, rng):
     """The model's sufficient-statistic likelihood against a row-by-row scipy sum:
     stated-positive credences renormalised ~ Dirichlet(alpha_P) (scipy.stats.dirichlet),
-    stated zeros: log Beta(alpha_Z, alpha_P).cdf(eps); interior answers log N(logit q |
-    theta, sqrt(tau^2 + s^2)) with s the elicitation noise, stated 0 / 1 log Phi /
-    log(1 - Phi) at logit(eps) / logit(1 - eps)."""
+    stated zeros: log Beta(alpha_Z, alpha_P).cdf(eps); the four factors' interior answers
+    jointly log MVN(logit q_S | theta_S, cov_SS) (scipy.stats.multivariate_normal), S the
+    factors a member gave inside (0, 1), cov = T R T + s^2 I; other interior answers
+    log N(logit q | theta, sqrt(tau^2 + s^2)) with s the elicitation noise; stated 0 / 1 (any
+    column) log Phi / log(1 - Phi) at logit(eps) / logit(1 - eps)."""
     cred = _round_to_form(rng.dirichlet([3, 1, 0.6, 0.3], size=40))
     assert (cred == 0).any()
     vals = np.round(special.expit(rng.normal(-0.5, 2.0, size=(40, 13))), 2)
@@ -68,9 +69,13 @@ def test_likelihood_equals_an_independent_scipy_computation(defaults, rng):
     point["theta"] = rng.normal(0, 1, 13)
     point["tau_log__"] = rng.normal(0, 0.5, 13)
     point["mu_simplex__"] = rng.normal(0, 0.5, 3)
-    outs = [model["mu"], model["kappa"], model["theta"], model["tau"], *model.potentials]
+    point["factor_corr_free"] = rng.normal(0, 0.8, 6)
+    named = {p.name: p for p in model.potentials}
+    outs = [model["mu"], model["kappa"], model["theta"], model["tau"], model["factor_correlation"]]
+    outs += [named["credences_loglik"], named["quantities_loglik"], named["factors_loglik"]]
     f = model.compile_fn(model.replace_rvs_by_values(outs), inputs=model.value_vars)
-    mu, kappa, theta, tau, pot_cred, pot_q = f(point)
+    mu, kappa, theta, tau, corr, pot_cred, pot_q, pot_f = f(point)
+    assert np.allclose(np.diag(corr), 1.0) and np.all(np.linalg.eigvalsh(corr) > 0)
 
     h = defaults.hyperpriors
     alpha = kappa * mu
@@ -89,16 +94,25 @@ def test_likelihood_equals_an_independent_scipy_computation(defaults, rng):
     eps = np.where(fixed, h.factors.zero_threshold, h.readings.zero_threshold)
     noise = np.where(fixed, h.factors.elicitation_sd, h.readings.elicitation_sd)
     scale = np.sqrt(tau**2 + noise**2)
-    expected_q = 0.0
+    cov = np.outer(tau[:4], tau[:4]) * corr + np.diag(noise[:4] ** 2)
+    expected_q, expected_f = 0.0, 0.0
     for i, j in np.argwhere(~np.isnan(vals)):
         v = vals[i, j]
         if v == 0:
             expected_q += stats.norm.logcdf(special.logit(eps[j]), theta[j], scale[j])
         elif v == 1:
             expected_q += stats.norm.logsf(special.logit(1 - eps[j]), theta[j], scale[j])
-        else:
+        elif j >= 4:
             expected_q += stats.norm.logpdf(special.logit(v), theta[j], scale[j])
+    for row in vals[:, :4]:
+        inside = ~np.isnan(row) & (row > 0) & (row < 1)
+        if inside.any():
+            expected_f += stats.multivariate_normal.logpdf(
+                special.logit(row[inside]), theta[:4][inside], cov[np.ix_(inside, inside)]
+            )
+    assert len({tuple(r) for r in (~np.isnan(vals[:, :4]) & (vals[:, :4] % 1 > 0))}) >= 4
     assert pot_q == pytest.approx(expected_q, rel=1e-9)
+    assert pot_f == pytest.approx(expected_f, rel=1e-9)
 
 
 def test_censored_zero_probability_is_the_dirichlet_aggregate(rng):
@@ -144,18 +158,42 @@ def test_logit_normal_moments_match_adaptive_quadrature():
         assert sd[i, j] == pytest.approx(expected_sd, abs=1e-7), (theta, tau)
 
 
-def test_consensus_posterior_is_the_exact_update_of_mu(defaults, sampler, rng):
-    """Per draw: softmax(log mu + sum_e log L_e(expit(theta_e))), recomputed here."""
+def logit_normal_expectation(f, theta, tau):
+    """E f(expit(theta + tau Z)), Z ~ N(0, 1), by scipy's adaptive quadrature."""
+    from scipy import integrate
+
+    def g(z):
+        return f(special.expit(theta + tau * z)) * stats.norm.pdf(z)
+
+    return integrate.quad(g, -12, 12, epsabs=0, epsrel=1e-11, limit=200)[0]
+
+
+def test_consensus_posterior_is_the_predictive_update_of_mu(defaults, sampler, rng):
+    """Per draw: mu_s prod_e E[L_es(d)] normalised, E over d = expit(theta + tau Z), here by
+    scipy's adaptive quadrature (the counts item's binomial likelihood, the likelihood
+    item's reading itself); the log-odds terms sum to the posterior's log-odds."""
     group = simulate(defaults, rng, n=30, mu=[0.4, 0.3, 0.2, 0.1], kappa=10, theta=0.0, tau=1.0)
     res = sampler.fit(group, draws=100, tune=100, chains=2, random_seed=1)
     post = res.idata["posterior"]
-    mu = post["mu"].values[0, :5]
-    typ = special.expit(post["theta"].values[0, :5])
-    readings = np.stack([typ[:, 5:9], typ[:, 9:13]], axis=1)
-    ll = log_likelihoods(readings, defaults.evidence, defaults).sum(axis=1)
-    w = np.log(mu) + ll
-    expected = np.exp(w - special.logsumexp(w, axis=1, keepdims=True))
-    np.testing.assert_allclose(post["consensus_posterior"].values[0, :5], expected, rtol=1e-9)
+    item = defaults.evidence[0]
+    m = np.array([defaults.scenario(s).misalignment_now for s in "ABCD"])
+    fa = np.array([defaults.scenario(s).false_alarm_rate for s in "ABCD"])
+    for draw in range(3):
+        mu = post["mu"].values[0, draw]
+        theta, tau = post["theta"].values[0, draw], post["tau"].values[0, draw]
+        log_e = np.zeros((2, 4))
+        for k in range(4):
+            p = lambda d, k=k: m[k] * d + (1 - m[k]) * fa[k]  # noqa: E731
+            binom = lambda d, p=p: stats.binom.pmf(item.detected, item.episodes, p(d))  # noqa: E731
+            log_e[0, k] = np.log(logit_normal_expectation(binom, theta[5 + k], tau[5 + k]))
+            log_e[1, k] = np.log(logit_normal_expectation(lambda d: d, theta[9 + k], tau[9 + k]))
+        w = np.log(mu) + log_e.sum(axis=0)
+        expected = np.exp(w - special.logsumexp(w))
+        np.testing.assert_allclose(post["consensus_posterior"].values[0, draw], expected, rtol=1e-7)
+        terms = post["log_odds"].values[0, draw]
+        np.testing.assert_allclose(terms[0], np.log(mu[1:] / mu[0]), rtol=1e-12)
+        np.testing.assert_allclose(terms[1:], log_e[:, 1:] - log_e[:, :1], atol=1e-7)
+        np.testing.assert_allclose(terms.sum(axis=0), np.log(expected[1:] / expected[0]), atol=1e-7)
 
 
 def test_identical_answers_keep_the_sampler_healthy(defaults, sampler):

@@ -141,7 +141,17 @@ def _reference_summary(analysis, hdi):
             }
             for s in SCENARIO_IDS[1:]
         },
+        "new_member_posterior": {
+            s: stat(post["new_member_posterior"].values[..., k])
+            for k, s in enumerate(SCENARIO_IDS)
+        },
         "factors": factors,
+        "factor_correlation": [
+            {"a": a, "b": b, **stat(post["factor_correlation"].values[..., i, j])}
+            for i, a in enumerate(analysis.defaults.factor_ids)
+            for j, b in enumerate(analysis.defaults.factor_ids)
+            if i < j
+        ],
         "scheming": {
             "product_of_consensus": stat(post["scheming_product_of_consensus"].values),
             "consensus_of_products": stat(post["scheming_consensus_of_products"].values),
@@ -364,8 +374,10 @@ def test_fewer_than_three_members_are_not_fitted_and_pools_never_extremize_one(n
     for key in (
         "consensus_prior",
         "consensus_posterior",
+        "new_member_posterior",
         "agreement",
         "factors",
+        "factor_correlation",
         "scheming",
         "diagnostics",
     ):
