@@ -42,8 +42,8 @@ class ScenarioCurve:
         Actual misalignment over the tolerable rate along the grid: the gap to "what we
         need" (above 1: more misalignment than we can tolerate). `end_ratio` is its last.
     hidden_ratio : ndarray
-        Actual misalignment over what monitoring detects (1 / d), along the grid: near 1, observation
-        tracks the truth; far above 1, most misalignment goes unseen.
+        Actual misalignment over what monitoring detects (1 / d), along the grid: near 1,
+        observation tracks the truth; far above 1, most misalignment goes unseen.
     hidden_from : float or None
         The capability (× today) from which actual misalignment stays at least `HIDDEN`
         times what monitoring detects, to the end of the grid; None if it never does.
