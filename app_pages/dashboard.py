@@ -107,9 +107,32 @@ def _round_opener(group_id: str, token: str, current: int) -> None:
         st.rerun()  # the whole page: counts and rounds changed
 
 
+# Narrow columns, so the whole table fits the dashboard at 1280 px; on a phone it scrolls in
+# its own box with the member's name kept in view.
+_MEMBERS_COLUMNS = {
+    "member": st.column_config.TextColumn("member", width=104, pinned=True),
+    **{
+        f"{s} {when}": st.column_config.TextColumn(
+            f"{s} {'said' if when == 'stated' else 'after'}",
+            width=62,
+            help=f"Credence in {s} {'as stated' if when == 'stated' else 'after the evidence'}",
+        )
+        for s in SCENARIO_IDS
+        for when in ("stated", "after")
+    },
+    "factor product": st.column_config.TextColumn("factors ×", width=66, help="Factor product"),
+    "direct P(scheming)": st.column_config.TextColumn(
+        "P(sch.)", width=70, help="Direct P(scheming)"
+    ),
+    "coherence notes": st.column_config.NumberColumn(
+        "notes", width=52, help="Coherence notes (listed under the table)"
+    ),
+}
+
+
 def _members(analysis: Analysis, result: Result) -> None:
     st.header("Members")
-    st.dataframe(
+    st.container(key="db_members").dataframe(
         pd.DataFrame(
             [
                 {
@@ -124,6 +147,7 @@ def _members(analysis: Analysis, result: Result) -> None:
             ]
         ),
         hide_index=True,
+        column_config=_MEMBERS_COLUMNS,
         key="db_members_table",
     )
     with st.expander("Rationales and coherence notes (plain text)"):

@@ -31,9 +31,10 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto;
        padding: 0 1rem; color: #222; line-height: 1.45; }
 h1 { margin-bottom: 0.2rem; }
-table { border-collapse: collapse; margin: 0.6rem 0 1.4rem; font-size: 0.92rem; }
+.table-wrap { max-width: 100%; overflow-x: auto; margin: 0.6rem 0 1.4rem; }
+table { border-collapse: collapse; font-size: 0.92rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left;
-         vertical-align: top; }
+         vertical-align: top; overflow-wrap: anywhere; }
 th { background: #f2f2f2; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1.5rem 0; }
@@ -110,7 +111,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, numeric_from
             for k, c in enumerate(row)
         )
         body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return _wrap(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def _wrap(table: str) -> str:
+    """A table in a box that scrolls sideways, so a wide one never widens the page."""
+    return f'<div class="table-wrap">{table}</div>'
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -424,8 +430,8 @@ def _rationales_html(analysis: Analysis) -> str:
         f'<tr><td>{_e(name)}</td><td><pre class="text">{_e(text)}</pre></td></tr>'
         for name, text in rows
     )
-    return (
-        "<h2>Rationales</h2><table><thead><tr><th>member</th><th>rationale</th></tr></thead>"
+    return "<h2>Rationales</h2>" + _wrap(
+        "<table><thead><tr><th>member</th><th>rationale</th></tr></thead>"
         f"<tbody>{body}</tbody></table>"
     )
 

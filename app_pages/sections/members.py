@@ -153,6 +153,14 @@ def _table(rows: Sequence[MemberRow]) -> None:
             ]
         ),
         hide_index=True,
+        column_config={  # the name kept in view when the table scrolls in its box
+            "member": st.column_config.TextColumn("member", width=150, pinned=True),
+            "joined (UTC)": st.column_config.TextColumn(width=124),
+            "last answer (UTC)": st.column_config.TextColumn(width=124),
+            "round": st.column_config.TextColumn(width=52),
+            "status": st.column_config.TextColumn(width=150),
+            "possible duplicate of": st.column_config.TextColumn(width=156),
+        },
         key="db_members_tool_table",
     )
 

@@ -110,6 +110,17 @@ def test_report_is_well_formed_and_self_contained(report):
     assert all(u.startswith("data:image/png;base64,") for u in parsed.urls)
 
 
+def test_every_table_scrolls_sideways_in_its_own_box(report):
+    """A wide table (the Members table has a column per scenario, twice) must not widen the
+    page: each sits alone in a box that scrolls sideways. In Chromium at 390 and 1280 px:
+    tests/e2e/test_phone.py."""
+    assert re.search(r"\.table-wrap \{[^}]*overflow-x: auto", report)
+    tables = report.count("<table")
+    assert tables >= 5
+    assert len(re.findall(r'<div class="table-wrap"><table>', report)) == tables
+    assert report.count("</table></div>") == tables
+
+
 def test_report_embeds_every_figure_as_png(report):
     parsed = _Parsed()
     parsed.feed(report)
