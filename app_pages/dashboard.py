@@ -14,7 +14,7 @@ from model import Analysis
 from model.results import Result
 from priors import SCENARIO_IDS
 from priors.errors import CruxboardError
-from store import Group, Store, export_json
+from store import Group, export_json
 
 NOT_ALLOWED = (
     "Not allowed. This page needs the facilitator's private link (with its token). "
@@ -57,7 +57,13 @@ def _paused_downloads_note(live: bool) -> None:
         )
 
 
-def _whole_group(store: Store, group: Group, live: bool) -> None:
+@st.cache_data(max_entries=4, show_spinner=False)
+def _group_file(group_id: str, version: tuple[int, int, int, int]) -> bytes:
+    # Keyed by the group's version, which every new member, answer, round or removal changes.
+    return export_json(common.get_store().export_group(group_id)).encode("utf-8")
+
+
+def _whole_group(group: Group, version: tuple[int, int, int, int], live: bool) -> None:
     with st.expander("Whole group: back up or move"):
         st.markdown(
             "Every member and every revision of every round, with the evidence, as one JSON "
@@ -65,10 +71,19 @@ def _whole_group(store: Store, group: Group, live: bool) -> None:
             "to carry on there: the group gets new links there. The file holds everyone's "
             "answers and rationales, so keep it as private as this page's link."
         )
-        _paused_downloads_note(live)
+        if live:
+            st.caption(
+                "With **Live** on, the file follows new answers as they arrive: it holds "
+                "everything up to the moment you click."
+            )
+        # The file itself, not a callable made on click (as the other exports are): a click
+        # must not depend on the page's run in which the button was drawn. A deferred file's
+        # id lapses when the page reruns (turning Live off or on, a new answer), and a file
+        # made on click is deleted after two script runs, which Live's check makes every
+        # second; the same bytes keep the same address from run to run.
         st.download_button(
             "Whole group (JSON)",
-            data=lambda: export_json(store.export_group(group.id)),
+            data=_group_file(group.id, version),
             file_name=f"{downloads.slug(group.name)}-group.json",
             mime=exports.MIME["json"],
             key="db_dl_group",
@@ -218,7 +233,7 @@ def main() -> None:
             "elicit", {"group": group_id}, label="Open the participant page", key="db_join_link"
         )
     live = _live(group_id, shown)
-    _whole_group(store, group, live)
+    _whole_group(group, shown, live)
     opened = st.session_state.pop(ROUND_OPENED, None)
     if isinstance(opened, str):
         st.error(f"No new round was opened: {common.md_escape(opened)}.")
