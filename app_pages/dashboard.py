@@ -52,8 +52,9 @@ def _live(group_id: str, shown: tuple[int, ...]) -> bool:
 def _paused_downloads_note(live: bool) -> None:
     if live:
         st.caption(
-            "Each file is made when you click it. With **Live** on, the page, and so what "
-            "the files hold, follows new answers as they arrive."
+            "The report, the posterior and the figures are made when you click them. With "
+            "**Live** on, the page, and so what the files hold, follows new answers as they "
+            "arrive."
         )
 
 

@@ -19,6 +19,17 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "group"
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _small_files(key: str, _analysis: Analysis, evidence: str) -> dict[str, bytes]:
+    # Keyed by the round's data key (it hashes every answer), and the group's evidence.
+    return {
+        "csv": exports.responses_csv(_analysis).encode("utf-8"),
+        "json": exports.responses_json(_analysis).encode("utf-8"),
+        "evidence": evidence.encode("utf-8"),
+        "summary": exports.summary_json(_analysis.result).encode("utf-8"),
+    }
+
+
 def render(
     group: Group,
     data: common.RoundData,
@@ -48,24 +59,16 @@ def render(
             analysis, title=title, rounds=comparisons, note=f"Reproduce: {command}"
         )
 
+    # The small files are held by their buttons, so a click works whichever run drew the
+    # button (a file made on click lapses when the page reruns, e.g. with Live on); the
+    # report, the posterior and the figures take seconds, so they are made on click.
+    small = _small_files(data.key, analysis, group.evidence)
     files = [
         ("Report (HTML, every figure and table)", report, f"{stem}-report.html", "html", "report"),
-        ("Responses (CSV)", lambda: exports.responses_csv(analysis), "responses.csv", "csv", "csv"),
-        (
-            "Responses (JSON)",
-            lambda: exports.responses_json(analysis),
-            "responses.json",
-            "json",
-            "json",
-        ),
-        ("Evidence (TOML)", lambda: group.evidence, "evidence.toml", "toml", "evidence"),
-        (
-            "Summary (JSON)",
-            lambda: exports.summary_json(analysis.result),
-            "summary.json",
-            "json",
-            "summary",
-        ),
+        ("Responses (CSV)", small["csv"], "responses.csv", "csv", "csv"),
+        ("Responses (JSON)", small["json"], "responses.json", "json", "json"),
+        ("Evidence (TOML)", small["evidence"], "evidence.toml", "toml", "evidence"),
+        ("Summary (JSON)", small["summary"], "summary.json", "json", "summary"),
     ]
     if analysis.fit is not None:
         files.append(
