@@ -1,5 +1,10 @@
 """The Start page as a facilitator meets it: the links first, one group per click, another
-group only on purpose (AppTest; the double click itself is in tests/e2e/test_walkthrough.py).
+group only on purpose (AppTest).
+
+A double click on Create is two script runs, and the second can start while the first is
+still writing; both halves are tested here on the page (the browser walk clicks once): a
+click while the first click's write is under way makes no group, and a group written by a
+run that was stopped is shown by the next run, which makes no other.
 """
 
 from __future__ import annotations
@@ -132,3 +137,20 @@ def test_a_failed_write_frees_the_form_for_another_try(db):
     at.session_state["start_writing"] = {"failed": True}  # a write that was refused
     at = _create(at, "Reading group")
     assert not at.exception and len(_groups(db)) == 1 and _links(at)
+
+
+def test_a_second_click_while_the_first_is_writing_makes_no_group(db):
+    """The double click's second run: the first click has claimed the write and not finished.
+    The second writes nothing and the page shows no error; once the first is done, its
+    group's links are shown, and there is one group."""
+    at = _start()
+    box: dict = {}
+    at.session_state["start_writing"] = box  # claimed by the first click, still writing
+    at = _create(at, "Reading group")
+    assert not at.exception and not at.error
+    assert _groups(db) == []  # the second click wrote nothing
+    group, token = db.create_group("Reading group", evidence=EXAMPLE_EVIDENCE)  # the first's
+    box.update(group=group.id, token=token, message="Group created with 2 evidence item(s).")
+    at.run()
+    assert _links(at)["start_facilitator_link"].endswith(f"?group={group.id}&token={token}")
+    assert len(_groups(db)) == 1 and not _has(at, "start_create")
