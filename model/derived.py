@@ -6,8 +6,8 @@ likelihood term of the group model. Per posterior draw:
 - consensus posterior: the group's predictive update, mu_s E[L_s(d)] normalised, the
   expectation over the group's spread of readings d (each reading column's logit-normal,
   theta and tau), by quadrature; not the median reading plugged into the likelihood;
-- new member's posterior: the exact update of a simulated new member (credences from
-  Dirichlet(kappa mu), readings from their logit-normals), averaged by Monte Carlo;
+- new member's posterior: the exact update of a simulated new member (credences from the
+  credence model's sticks, readings from their logit-normals), averaged by Monte Carlo;
 - scheming: the four factors' logits are correlated (model.group), so the group's view of a
   member's product is an expectation under the correlated normal, by common random numbers.
 """
@@ -21,6 +21,7 @@ import xarray as xr
 from scipy import stats
 from scipy.special import expit, gammaln
 
+from model.credence_model import credence_moments, draw_log_credences, stick_shapes
 from model.individual import counts_rates, update_terms
 from model.schema import GroupData
 from priors import SCENARIO_IDS, CountsEvidence, Defaults, LikelihoodEvidence
@@ -377,8 +378,8 @@ def consensus_of_products(theta: np.ndarray, scale_chol: np.ndarray) -> np.ndarr
 
 
 def new_member_posterior(
-    log_mu: np.ndarray,
-    kappa: np.ndarray,
+    a_stick: np.ndarray,
+    b_stick: np.ndarray,
     theta: np.ndarray,
     tau: np.ndarray,
     data: GroupData,
@@ -389,23 +390,23 @@ def new_member_posterior(
 ) -> np.ndarray:
     """Expected exact posterior of a new member drawn from the group model, per draw.
 
-    Per posterior draw, `members` simulated members: credences pi ~ Dirichlet(kappa mu)
-    (drawn in log space, so tiny credences do not underflow to 0), each reading from its
-    column's logit-normal (theta, tau), then the exact update pi_s prod_e L_e(s) normalised;
-    the mean of their posteriors. Returns shape (..., 4).
+    Per posterior draw, `members` simulated members: credences from the credence model's
+    sticks (a_stick, b_stick: (..., 3), `model.credence_model`; drawn in log space, so tiny
+    credences do not underflow to 0), each reading from its column's logit-normal
+    (theta, tau), then the exact update pi_s prod_e L_e(s) normalised; the mean of their
+    posteriors. Returns shape (..., 4).
     """
-    alpha = np.exp(log_mu) * kappa[..., None]  # (..., 4)
     cols = reading_columns(data)
-    lead = len(kappa.shape)
-    flat = [x.reshape(-1, *x.shape[lead:]).astype(np.float32) for x in (alpha, theta, tau)]
+    lead = a_stick.ndim - 1
+    flat = [
+        x.reshape(-1, *x.shape[lead:]).astype(np.float32) for x in (a_stick, b_stick, theta, tau)
+    ]
     out = np.empty((len(flat[0]), 4))
     f32 = np.float32
     for start in range(0, len(out), 128):  # float32 and small blocks: fast, same mean
-        a, th, ta = (x[start : start + 128, None] for x in flat)
+        a, b, th, ta = (x[start : start + 128, None] for x in flat)
         size = (len(a), members, 4)
-        # log Gamma(alpha) = log Gamma(alpha + 1) + log(U) / alpha: exact, safe for tiny alpha
-        log_post = np.log(rng.standard_gamma(a + f32(1), size=size, dtype=f32))
-        log_post += np.log1p(-rng.random(size, dtype=f32)) / a  # log U, U in (0, 1]
+        log_post = draw_log_credences(a, b, rng, (len(a), members), dtype=f32)
         for e, item in enumerate(data.evidence):
             if not isinstance(item, (CountsEvidence, LikelihoodEvidence)):
                 continue
@@ -423,7 +424,7 @@ def new_member_posterior(
         out[start : start + 128] = (post / post.sum(axis=-1, keepdims=True)).mean(
             axis=-2, dtype=np.float64
         )
-    return out.reshape(*kappa.shape, 4)
+    return out.reshape(*a_stick.shape[:-1], 4)
 
 
 def add_derived(
@@ -434,7 +435,9 @@ def add_derived(
     Added variables (dims after chain, draw):
     - ``typical`` (quantity): expit(theta), the typical member's answer;
     - ``spread`` (quantity): between-person SD of the answer on the probability scale;
-    - ``credence_spread`` (scenario): SD of a member's credence, sqrt(mu(1-mu)/(kappa+1));
+    - ``credence_spread`` (scenario): SD of a member's credence under the credence model
+      (the sticks' moments, `model.credence_model.credence_moments`; with eps = 0 it is
+      the Dirichlet's sqrt(mu (1 - mu) / (kappa + 1)));
     - ``consensus_posterior`` (scenario): the group's predictive update,
       mu_s prod_e E[L_es(d)] normalised, E over the group's readings of item e and scenario
       s (logit-normal with that column's theta, tau);
@@ -464,6 +467,7 @@ def add_derived(
     tau = post["tau"].values
     mu = post["mu"].values
     kappa = post["kappa"].values
+    a_stick, b_stick = stick_shapes(mu, kappa, post["credence_dispersion"].values)
     rng = np.random.default_rng(random_seed)
 
     typical = expit(theta)
@@ -481,14 +485,14 @@ def add_derived(
         log_mu = np.log(mu)
     log_e, log_u = expected_log_likelihoods(theta, tau, data, defaults)
     terms, cons_post = update_terms(log_mu, log_e)
-    new_post = new_member_posterior(log_mu, kappa, theta, tau, data, defaults, rng)
+    new_post = new_member_posterior(a_stick, b_stick, theta, tau, data, defaults, rng)
 
     out = {
         "typical": (("chain", "draw", "quantity"), typical),
         "spread": (("chain", "draw", "quantity"), spread),
         "credence_spread": (
             ("chain", "draw", "scenario"),
-            np.sqrt(mu * (1 - mu) / (kappa[..., None] + 1)),
+            credence_moments(a_stick, b_stick)[1],
         ),
         "consensus_posterior": (("chain", "draw", "scenario"), cons_post),
         "log_odds": (("chain", "draw", "term", "versus"), terms),

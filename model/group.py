@@ -1,6 +1,7 @@
 """The hierarchical group model (DESIGN §2): the one module that builds the PyMC graph.
 
-pi_i ~ Dirichlet(kappa * mu)                 credences over A-D
+pi_i: sticks V_k ~ Beta(kappa e^eps_k mu_(k),  credences over A-D, stick by stick
+       kappa e^eps_k (mu after k))           (model.credence_model; eps = 0: Dirichlet)
 logit f_i ~ MVN(theta_F, T R T + s^2 I)      the four factors, jointly: T = diag(tau_F),
                                              R ~ LKJ(lkj_eta) their correlation
 logit q_ij ~ Normal(theta_j, sqrt(tau_j^2 + s^2))   direct P(scheming), readings
@@ -19,9 +20,12 @@ its log probability is exact far into the tail, where betainc underflows
 (`_log_beta_cdf`). A censored factor contributes its marginal censored term and ignores its
 correlation with the member's other factors (an approximation: answers of exactly 0 or
 100 % are rare, and the alternative, a multivariate normal CDF per member, breaks the
-fixed-shape sums). Unanswered items are left out of the likelihood (missing data). The
-evidence is never a likelihood term here: it enters only in the derived quantities
-(model/derived.py).
+fixed-shape sums). Credences enter stick by stick: a stated 0 is a stick censored below
+`zero_threshold` (its share of what the earlier scenarios left), a scenario that takes all
+that is left (every later one stated 0) a stick censored above 1 - `zero_threshold`, and
+sticks after it are not observed. Unanswered items are left out of the likelihood (missing
+data). The evidence is never a likelihood term here: it enters only in the derived
+quantities (model/derived.py).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from model.credence_model import N_STICKS, ORDER, stick_fractions
 from model.schema import GroupData, reading_default
 from priors import SCENARIO_IDS, Defaults, load_defaults
 
@@ -41,9 +46,6 @@ def _logit(p: float | np.ndarray) -> np.ndarray:
 
 
 KAPPA_FLOOR_LOG = -7.0  # kappa >= 0.0009: far below any group's agreement, never binding
-
-# Every non-empty subset of A-D: which credences a participant stated above 0.
-PATTERNS = np.array([[(k >> b) & 1 for b in range(4)] for k in range(1, 16)], dtype=float)
 
 
 # Where r = (a + b) x / (a + 1) <= 0.2 the continued fraction of I_x(a, b) is exact to
@@ -177,8 +179,11 @@ class ModelInputs:
     and its cost does not grow with the size of the group.
     """
 
-    pat_n: np.ndarray  # (15,) participants with each zero pattern
-    pat_logsum: np.ndarray  # (15, 4) sum of log credence over them, where positive
+    stick_n: np.ndarray  # (3,) members whose stick k lies inside (0, 1)
+    stick_logv: np.ndarray  # (3,) their sum of log V_k
+    stick_log1mv: np.ndarray  # (3,) their sum of log(1 - V_k)
+    stick_low: np.ndarray  # (3,) sticks of exactly 0 (a stated 0, censored below)
+    stick_high: np.ndarray  # (3,) sticks of exactly 1 (every later scenario 0, censored above)
     col_n: np.ndarray  # (J,) interior answers per quantity
     col_mean: np.ndarray  # (J,) mean logit of the interior answers (0 if none)
     col_ss: np.ndarray  # (J,) sum of squared deviations from that mean
@@ -203,13 +208,9 @@ def model_inputs(data: GroupData, *, n_factors: int = 4) -> ModelInputs:
 
     The first `n_factors` columns are the scheming factors (DESIGN §1.2: four of them).
     """
-    pos = data.credences > 0
-    code = (pos * (1 << np.arange(4))).sum(axis=1) - 1
-    with np.errstate(divide="ignore"):
-        logs = np.where(pos, np.log(np.where(pos, data.credences, 1.0)), 0.0)
-    pat_n = np.bincount(code, minlength=15).astype(float)
-    pat_logsum = np.zeros((15, 4))
-    np.add.at(pat_logsum, code, logs)
+    sticks = stick_fractions(data.credences)
+    inside = (sticks > 0) & (sticks < 1)
+    safe = np.where(inside, sticks, 0.5)
 
     v = data.values
     answered = ~np.isnan(v)
@@ -233,8 +234,11 @@ def model_inputs(data: GroupData, *, n_factors: int = 4) -> ModelInputs:
     fac_pat_outer = np.zeros((n_pat, n_factors, n_factors))
     np.add.at(fac_pat_outer, fac_code, fac_y[:, :, None] * fac_y[:, None, :])
     return ModelInputs(
-        pat_n,
-        pat_logsum,
+        inside.sum(axis=0).astype(float),
+        np.where(inside, np.log(safe), 0.0).sum(axis=0),
+        np.where(inside, np.log1p(-safe), 0.0).sum(axis=0),
+        (sticks == 0).sum(axis=0).astype(float),
+        (sticks == 1).sum(axis=0).astype(float),
         n,
         mean,
         ss,
@@ -287,6 +291,7 @@ def build_model(data: GroupData, *, defaults: Defaults | None = None) -> pm.Mode
         "quantity": list(data.columns),
         "factor": list(defaults.factor_ids),
         "factor_other": list(defaults.factor_ids),
+        "stick": [SCENARIO_IDS[i] for i in ORDER[:N_STICKS]],
     }
     with pm.Model(coords=coords) as model:
         d = {k: pm.Data(k, v) for k, v in model_data(data, defaults).items()}
@@ -301,24 +306,32 @@ def build_model(data: GroupData, *, defaults: Defaults | None = None) -> pm.Mode
             initval=hyper.credences.log_kappa_mean,
         )
         kappa = pm.Deterministic("kappa", pt.exp(log_kappa))
-        alpha = kappa * mu
-
-        # Per zero pattern P: the stated-positive credences renormalised are Dir(alpha_P),
-        # independent of the stated zeros' true total T ~ Beta(alpha_Z, alpha_P) (the
-        # Dirichlet's neutrality); a stated 0 is the censored event T < eps. Exact.
-        a_pos = PATTERNS @ alpha
-        a_zero = (1.0 - PATTERNS) @ alpha
-        has_zero = PATTERNS.sum(axis=1) < 4
-        per_person = pt.gammaln(a_pos) - PATTERNS @ pt.gammaln(alpha)
-        safe_zero = pt.switch(has_zero, a_zero, 1.0)
-        log_cdf = _log_beta_cdf(safe_zero, a_pos, hyper.credences.zero_threshold)
-        per_person += pt.switch(has_zero, log_cdf, 0.0)
-        # patterns nobody used contribute exactly 0 (never 0 * -inf)
-        used = pt.gt(d["pat_n"], 0)
-        dir_ll = pt.sum(pt.switch(used, d["pat_n"] * per_person, 0.0)) + pt.sum(
-            d["pat_logsum"] * (alpha - 1.0)
+        # Each stick's own agreement kappa e^eps_k (eps sums to 0, so kappa stays the
+        # sticks' geometric-mean agreement); eps = 0 is the Dirichlet(kappa mu).
+        eps = pm.ZeroSumNormal(
+            "credence_dispersion", sigma=hyper.credences.dispersion_sd, dims="stick"
         )
-        pm.Potential("credences_loglik", dir_ll)
+        scale = kappa * pt.exp(eps)
+        mu_o = mu[list(ORDER)]  # in the sticks' order (model.credence_model)
+        later = pt.stack([mu_o[1:].sum(), mu_o[2:].sum(), mu_o[3]])  # mu after stick k
+        a_stick, b_stick = scale * mu_o[:N_STICKS], scale * later
+
+        # Sticks inside (0, 1): Beta log density from sums (the Jacobian of pi -> V does not
+        # depend on the parameters); a stick of 0 or 1 is censored, its log probability
+        # exact far into the tail (`_log_beta_cdf`; P(V > 1 - eps) = I_eps(b, a)).
+        eps0 = hyper.credences.zero_threshold
+        betaln = pt.gammaln(a_stick) + pt.gammaln(b_stick) - pt.gammaln(a_stick + b_stick)
+        stick_ll = (
+            -d["stick_n"] * betaln
+            + (a_stick - 1.0) * d["stick_logv"]
+            + (b_stick - 1.0) * d["stick_log1mv"]
+            # sticks nobody stated at 0 or 1 contribute exactly 0 (never 0 * -inf)
+            + pt.switch(pt.gt(d["stick_low"], 0), d["stick_low"], 0.0)
+            * _log_beta_cdf(a_stick, b_stick, eps0)
+            + pt.switch(pt.gt(d["stick_high"], 0), d["stick_high"], 0.0)
+            * _log_beta_cdf(b_stick, a_stick, eps0)
+        )
+        pm.Potential("credences_loglik", pt.sum(stick_ll))
 
         theta = pm.Normal("theta", d["theta_mean"], d["theta_sd"], dims="quantity")
         tau = pm.HalfNormal("tau", d["tau_sd"], dims="quantity")

@@ -5,7 +5,7 @@ per posterior draw (a thinned set of `DRAWS` draws), and compare the simulated g
 SD (probability units) with the members' actual SD. The check's p-value is the share of
 simulated SDs at or above the actual one; a quantity is flagged as a misfit when the
 actual SD lies outside the central 94 % of the simulated ones (p < 0.03 or p > 0.97).
-Credences are simulated from the credence model (Dirichlet(κμ) per member); factors,
+Credences are simulated from the credence model (its sticks, `model.credence_model`); factors,
 P(scheming) and readings from logit q ~ Normal(θ, √(τ² + s²)) with s the elicitation noise,
 each answer then rounded to the form's whole percent as the members' were. Above
 `MAX_MEMBERS` answers a group of `MAX_MEMBERS` is simulated (the SD of so many answers is
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
+from model.credence_model import draw_credences, stick_shapes
 from priors import SCENARIO_IDS
 
 if TYPE_CHECKING:
@@ -70,9 +71,9 @@ def spread_checks(analysis: Analysis, *, seed: int = 0) -> dict[str, SpreadCheck
     if n >= 2:
         mu = _thin(post["mu"].transpose("chain", "draw", "scenario").values, DRAWS)
         kappa = _thin(post["kappa"].values, DRAWS)
-        alpha = kappa[:, None] * mu  # (G, 4)
-        g = rng.gamma(alpha[:, None, :], size=(alpha.shape[0], n, alpha.shape[1]))
-        sims = g / g.sum(axis=-1, keepdims=True)
+        eps = _thin(post["credence_dispersion"].transpose("chain", "draw", "stick").values, DRAWS)
+        a, b = stick_shapes(mu, kappa, eps)  # (G, 3)
+        sims = draw_credences(a[:, None, :], b[:, None, :], rng, (a.shape[0], n))
         sims = np.round(sims, 2)  # the form's whole percent
         sim_sd = sims.std(axis=1, ddof=1)  # (G, 4)
         for k, s in enumerate(SCENARIO_IDS):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.camps import Camps, find_camps
+from model.credence_model import draw_credences, stick_shapes
 from model.cruxes import Crux, member_cruxes
 from model.meta import MetaPredictions, meta_predictions
 from model.ppc import spread_checks
@@ -242,7 +243,7 @@ class Credences:
     mu : dict
         The consensus μ per scenario.
     new_member : dict
-        A new member's credence per scenario, Beta(κμ_s, κ(1 − μ_s)) mixed over the
+        A new member's credence per scenario, from the credence model mixed over the
         posterior (its HDI is the band the figure draws).
     """
 
@@ -300,6 +301,7 @@ class Result:
 _DIAGNOSED = (
     "mu",
     "kappa",
+    "credence_dispersion",
     "theta",
     "tau",
     "consensus_posterior",
@@ -349,11 +351,11 @@ def _new_member_draws(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
     kappa = _draws(post["kappa"]).reshape(-1)
     theta = _draws(post["theta"]).reshape(mu.shape[0], -1)
     tau = _draws(post["tau"]).reshape(mu.shape[0], -1)
+    eps = _draws(post["credence_dispersion"]).reshape(mu.shape[0], -1)
     rng = np.random.default_rng(analysis.seed)
-    alpha = (kappa[:, None] * mu)[:, None, :]
-    beta = (kappa[:, None] * (1.0 - mu))[:, None, :]
-    credences = rng.beta(
-        alpha, beta, size=(mu.shape[0], _PREDICTIVE_PER_DRAW, mu.shape[1])
+    a, b = stick_shapes(mu, kappa, eps)
+    credences = draw_credences(
+        a[:, None, :], b[:, None, :], rng, (mu.shape[0], _PREDICTIVE_PER_DRAW)
     ).reshape(-1, mu.shape[1])
     z = rng.standard_normal((theta.shape[0], _PREDICTIVE_PER_DRAW, theta.shape[1]))
     answers = expit(theta[:, None, :] + tau[:, None, :] * z).reshape(-1, theta.shape[1])

@@ -166,7 +166,7 @@ class _EvidenceFile(_Strict):
 
 
 class CredenceHyper(_Strict):
-    """Hyperpriors of the Dirichlet part (consensus mu, agreement kappa)."""
+    """Hyperpriors of the credences (consensus mu, agreement kappa, the sticks' dispersion)."""
 
     mu_concentration: Annotated[
         list[Annotated[float, Field(gt=0)]], Field(min_length=4, max_length=4)
@@ -174,6 +174,7 @@ class CredenceHyper(_Strict):
     log_kappa_mean: float
     log_kappa_sd: Annotated[float, Field(gt=0)]
     kappa_max: Annotated[float, Field(gt=1)]
+    dispersion_sd: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)]
     zero_threshold: Annotated[float, Field(gt=0, lt=0.1)]
 
 

@@ -102,8 +102,9 @@ def participants_vs_consensus(result: Result, defaults: Defaults) -> Figure:
         handles, labels, loc="outside upper center", ncols=2, fontsize=LEGEND, frameon=False
     )
     caption = (
-        f"Hierarchical model: each member's credences ~ Dirichlet(κ·μ). μ is the consensus, "
-        f"κ the agreement: {_kappa_text(result)}; larger κ means members agree more. "
+        f"Hierarchical model: each member's credences are drawn around the consensus μ "
+        f"(a Dirichlet whose agreement may differ by scenario). κ is the overall agreement: "
+        f"{_kappa_text(result)}; larger κ means members agree more. "
         f"Dots at nearly the same credence are set side by side."
     )
     titles(fig, "Members' credences and the group consensus", caption)

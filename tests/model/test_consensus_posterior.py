@@ -111,6 +111,10 @@ def fake_posterior(defaults, data, rng, draws=4):
             "theta": (("chain", "draw", "quantity"), rng.normal(-0.5, 1.5, (1, draws, j))),
             "tau": (("chain", "draw", "quantity"), rng.uniform(0.2, 2.5, (1, draws, j))),
             "factor_corr_free": (("chain", "draw", "pair"), rng.normal(0, 0.7, (1, draws, 6))),
+            "credence_dispersion": (
+                ("chain", "draw", "stick"),
+                np.tile([0.5, -0.8, 0.3], (1, draws, 1)),
+            ),
         },
         coords={"scenario": list("ABCD"), "quantity": data.columns},
     )
@@ -193,10 +197,31 @@ def test_consensus_posterior_is_not_the_median_reading_plugged_in(defaults, evid
     assert np.abs(got.values[0, 0] - plugged).max() > 0.05
 
 
-def brute_new_member(log_mu, kappa, theta, tau, data, defaults, rng, members):
-    """Simulated members, each updated exactly by model.individual (no shared code)."""
+ORDER = [0, 3, 1, 2]  # the credence model's sticks: A, then D, then B; C takes the rest
+
+
+def stick_shapes_by_hand(mu, kappa, eps):
+    """Beta shapes of the sticks, written out here (not model.credence_model's code)."""
+    a = [kappa * np.exp(eps[k]) * mu[ORDER[k]] for k in range(3)]
+    b = [kappa * np.exp(eps[k]) * mu[ORDER[k + 1 :]].sum() for k in range(3)]
+    return np.array(a), np.array(b)
+
+
+def brute_new_member(mu, kappa, eps, theta, tau, data, defaults, rng, members):
+    """Simulated members, each updated exactly by model.individual (no shared code): their
+    credences from scipy's Beta sticks, or scipy's Dirichlet when eps is 0."""
     cols = np.array([[data.columns.index(f"{e.id}:{s}") for s in "ABCD"] for e in data.evidence])
-    pi = stats.dirichlet.rvs(np.exp(log_mu) * kappa, size=members, random_state=rng)
+    if not np.any(eps):
+        pi = stats.dirichlet.rvs(mu * kappa, size=members, random_state=rng)
+    else:
+        a, b = stick_shapes_by_hand(mu, kappa, eps)
+        v = stats.beta.rvs(a, b, size=(members, 3), random_state=rng)
+        pi = np.empty((members, 4))
+        left = np.ones(members)
+        for k in range(3):
+            pi[:, ORDER[k]] = left * v[:, k]
+            left = left * (1 - v[:, k])
+        pi[:, ORDER[3]] = left
     readings = special.expit(theta[cols] + tau[cols] * rng.standard_normal((members, *cols.shape)))
     with np.errstate(divide="ignore"):
         _, posts = update_terms(np.log(pi), log_likelihoods(readings, data.evidence, defaults))
@@ -206,12 +231,24 @@ def brute_new_member(log_mu, kappa, theta, tau, data, defaults, rng, members):
 def test_new_member_posterior_matches_a_brute_force_simulation(defaults, rng, evidence):
     data = make_data(defaults, evidence)
     post = fake_posterior(defaults, data, rng, draws=3)["posterior"]
-    args = [post[v].values[0] for v in ("mu", "kappa", "theta", "tau")]
-    args[0] = np.log(args[0])
-    got = new_member_posterior(*args, data, defaults, np.random.default_rng(1), members=40_000)
+    mu, kappa, theta, tau = (post[v].values[0] for v in ("mu", "kappa", "theta", "tau"))
+    eps = [np.array([0.5, -0.8, 0.3]), np.zeros(3), np.array([-1.0, 0.2, 0.8])]
+    shapes = [stick_shapes_by_hand(mu[i], kappa[i], eps[i]) for i in range(3)]
+    a, b = (np.array([s[j] for s in shapes]) for j in (0, 1))
+    got = new_member_posterior(
+        a, b, theta, tau, data, defaults, np.random.default_rng(1), members=40_000
+    )
     for draw in range(3):
         expected = brute_new_member(
-            *(a[draw] for a in args), data, defaults, np.random.default_rng(2), 200_000
+            mu[draw],
+            kappa[draw],
+            eps[draw],
+            theta[draw],
+            tau[draw],
+            data,
+            defaults,
+            np.random.default_rng(2),
+            200_000,
         )
         # Monte Carlo: SD of a member's posterior <= 0.5, so SE <= 0.5 / sqrt(40000) = 0.0025
         np.testing.assert_allclose(got[draw], expected, atol=0.012)
@@ -228,8 +265,10 @@ def test_add_derived_new_member_posterior_averages_out_to_the_expectation(defaul
     again = add_derived(idata.copy(), data, defaults=defaults, random_seed=5)["posterior"]
     got = first["new_member_posterior"].values[0]
     np.testing.assert_array_equal(got, again["new_member_posterior"].values[0])
-    args = [one[v].values[0, 0] for v in ("mu", "kappa", "theta", "tau")]
-    args[0] = np.log(args[0])
-    expected = brute_new_member(*args, data, defaults, np.random.default_rng(4), 200_000)
+    mu, kappa, theta, tau = (one[v].values[0, 0] for v in ("mu", "kappa", "theta", "tau"))
+    eps = one["credence_dispersion"].values[0, 0]
+    expected = brute_new_member(
+        mu, kappa, eps, theta, tau, data, defaults, np.random.default_rng(4), 200_000
+    )
     np.testing.assert_allclose(got.mean(axis=0), expected, atol=0.01)
     assert np.allclose(got.sum(axis=-1), 1.0)

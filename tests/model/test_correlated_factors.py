@@ -124,6 +124,7 @@ def make_posterior(theta_f, tau_f, free, draws=2000):
             "theta": (("chain", "draw", "quantity"), np.tile(theta, (1, draws, 1))),
             "tau": (("chain", "draw", "quantity"), np.tile(tau, (1, draws, 1))),
             "factor_corr_free": (("chain", "draw", "pair"), np.tile(free, (1, draws, 1))),
+            "credence_dispersion": (("chain", "draw", "stick"), np.zeros((1, draws, 3))),
         }
     )
     return xr.DataTree.from_dict({"posterior": post})

@@ -126,7 +126,7 @@ def test_callbacks_agree_with_the_graph_after_a_data_swap(defaults, sampler):
     new = _group(defaults, 300, 2)
     swapped = compiled.with_data(**model_data(new, defaults))
     shared = {v.name: swapped.shared_data[k] for v, k in swapped.shared_var_keys.items()}
-    np.testing.assert_array_equal(shared["pat_n"], model_data(new, defaults)["pat_n"])
+    np.testing.assert_array_equal(shared["stick_n"], model_data(new, defaults)["stick_n"])
     rng = np.random.default_rng(3)
     for _ in range(3):
         x = rng.normal(0, 0.5, swapped.n_dim)

@@ -51,8 +51,10 @@ def test_log_probability_is_finite_at_the_initial_point(defaults):
 
 def test_likelihood_equals_an_independent_scipy_computation(defaults, rng):
     """The model's sufficient-statistic likelihood against a row-by-row scipy sum:
-    stated-positive credences renormalised ~ Dirichlet(alpha_P) (scipy.stats.dirichlet),
-    stated zeros: log Beta(alpha_Z, alpha_P).cdf(eps); the four factors' interior answers
+    credences as sticks in the order A, D, B, C (V_1 = pi_A, V_2 = pi_D / (1 - pi_A), ...),
+    stick k ~ Beta(kappa e^eps_k mu_(k), kappa e^eps_k (sum of mu after k)) by
+    scipy.stats.beta: logpdf inside (0, 1), logcdf(eps) for a stated 0, logsf(1 - eps) when
+    every later scenario is 0, and nothing for sticks after that; the four factors' interior answers
     jointly log MVN(logit q_S | theta_S, cov_SS) (scipy.stats.multivariate_normal), S the
     factors a member gave inside (0, 1), cov = T R T + s^2 I; other interior answers
     log N(logit q | theta, sqrt(tau^2 + s^2)) with s the elicitation noise; stated 0 / 1 (any
@@ -69,25 +71,38 @@ def test_likelihood_equals_an_independent_scipy_computation(defaults, rng):
     point["theta"] = rng.normal(0, 1, 13)
     point["tau_log__"] = rng.normal(0, 0.5, 13)
     point["mu_simplex__"] = rng.normal(0, 0.5, 3)
+    point["credence_dispersion_zerosum__"] = rng.normal(0, 0.7, 2)
     point["factor_corr_free"] = rng.normal(0, 0.8, 6)
     named = {p.name: p for p in model.potentials}
-    outs = [model["mu"], model["kappa"], model["theta"], model["tau"], model["factor_correlation"]]
+    outs = [model["mu"], model["kappa"], model["credence_dispersion"], model["theta"]]
+    outs += [model["tau"], model["factor_correlation"]]
     outs += [named["credences_loglik"], named["quantities_loglik"], named["factors_loglik"]]
     f = model.compile_fn(model.replace_rvs_by_values(outs), inputs=model.value_vars)
-    mu, kappa, theta, tau, corr, pot_cred, pot_q, pot_f = f(point)
+    mu, kappa, disp, theta, tau, corr, pot_cred, pot_q, pot_f = f(point)
     assert np.allclose(np.diag(corr), 1.0) and np.all(np.linalg.eigvalsh(corr) > 0)
+    assert disp.sum() == pytest.approx(0.0, abs=1e-12) and np.ptp(disp) > 0.1
 
     h = defaults.hyperpriors
-    alpha = kappa * mu
-    expected_cred = 0.0
-    for row in cred:
-        pos = row > 0
-        if pos.sum() >= 2:
-            expected_cred += stats.dirichlet.logpdf(row[pos] / row[pos].sum(), alpha[pos])
-        if (~pos).any():
-            expected_cred += stats.beta.logcdf(
-                h.credences.zero_threshold, alpha[~pos].sum(), alpha[pos].sum()
-            )
+    zero = h.credences.zero_threshold
+    order = [0, 3, 1, 2]  # A, D, B, C
+    expected_cred, kinds = 0.0, set()
+    for row in cred[:, order]:
+        for k in range(3):
+            left = row[k:].sum()
+            if left == 0:
+                break  # the scenarios before took everything: this stick is not observed
+            a = kappa * np.exp(disp[k]) * mu[order[k]]
+            b = kappa * np.exp(disp[k]) * mu[order[k + 1 :]].sum()
+            v = row[k] / left
+            if row[k] == 0:
+                expected_cred += stats.beta.logcdf(zero, a, b)
+                kinds.add("zero")
+            elif row[k] == left:
+                expected_cred += stats.beta.logsf(1 - zero, a, b)
+                kinds.add("rest zero")
+            else:
+                expected_cred += stats.beta.logpdf(v, a, b)
+    assert kinds == {"zero", "rest zero"}
     assert pot_cred == pytest.approx(expected_cred, rel=1e-9)
 
     fixed = np.arange(13) < 5
@@ -113,15 +128,6 @@ def test_likelihood_equals_an_independent_scipy_computation(defaults, rng):
     assert len({tuple(r) for r in (~np.isnan(vals[:, :4]) & (vals[:, :4] % 1 > 0))}) >= 4
     assert pot_q == pytest.approx(expected_q, rel=1e-9)
     assert pot_f == pytest.approx(expected_f, rel=1e-9)
-
-
-def test_censored_zero_probability_is_the_dirichlet_aggregate(rng):
-    """Monte Carlo check of the neutrality step: for pi ~ Dir(alpha), P(pi_C + pi_D < eps)
-    is Beta(alpha_C + alpha_D, alpha_A + alpha_B).cdf(eps)."""
-    alpha = np.array([2.0, 1.5, 0.3, 0.2])
-    draws = rng.dirichlet(alpha, size=400_000)
-    freq = (draws[:, 2:].sum(axis=1) < 0.005).mean()
-    assert freq == pytest.approx(stats.beta.cdf(0.005, 0.5, 3.5), rel=0.03)
 
 
 def test_logit_normal_moments_match_monte_carlo(rng):

@@ -87,27 +87,40 @@ def test_log_beta_cdf_is_smooth_where_the_two_methods_meet(log_cdf_and_grad):
     np.testing.assert_allclose(grad_b, num_b, rtol=1e-6)
 
 
+NO_DISPERSION = np.zeros(3)  # eps = 0: the sticks are the Dirichlet(kappa mu)
+
+
 def credence_log_density(model):
-    """The credences' log-likelihood potential as a function of (mu, log kappa)."""
-    mu, log_kappa = pt.vector("mu"), pt.scalar("log_kappa")
+    """The credences' log-likelihood potential as a function of (mu, log kappa, eps)."""
+    mu, log_kappa, eps = pt.vector("mu"), pt.scalar("log_kappa"), pt.vector("eps")
     (pot,) = [p for p in model.potentials if p.name == "credences_loglik"]
-    (out,) = replace_rvs_by_values(
-        [pot], rvs_to_values={model["mu"]: mu, model["log_kappa"]: log_kappa}, rvs_to_transforms={}
-    )
-    return pytensor.function([mu, log_kappa], out, on_unused_input="ignore")
+    values = {model["mu"]: mu, model["log_kappa"]: log_kappa, model["credence_dispersion"]: eps}
+    (out,) = replace_rvs_by_values([pot], rvs_to_values=values, rvs_to_transforms={})
+    f = pytensor.function([mu, log_kappa, eps], out, on_unused_input="ignore")
+    return lambda mu, log_kappa, eps=NO_DISPERSION: f(mu, log_kappa, eps)
 
 
-def reference_credence_log_density(credences, mu, kappa):
-    """Row by row: stated-positive credences renormalised ~ Dirichlet(alpha_P)
-    (scipy.stats.dirichlet), stated zeros log I_eps(alpha_Z, alpha_P) by quadrature."""
-    alpha = kappa * mu
+ORDER = [0, 3, 1, 2]  # the sticks break A, then D, then B (C takes the rest)
+
+
+def reference_credence_log_density(credences, mu, kappa, eps=NO_DISPERSION):
+    """Row by row, stick by stick (order A, D, B, C): a stick inside (0, 1) by
+    scipy.stats.beta.logpdf, a stated 0 by log I_eps(a, b) and a stick that takes all that
+    is left by log I_eps(b, a), both by quadrature; sticks after that are not observed."""
     total = 0.0
-    for row in credences:
-        pos = row > 0
-        if pos.sum() >= 2:
-            total += stats.dirichlet.logpdf(row[pos] / row[pos].sum(), alpha[pos])
-        if (~pos).any():
-            total += log_beta_cdf_quad(alpha[~pos].sum(), alpha[pos].sum(), EPS)
+    for row in np.asarray(credences)[:, ORDER]:
+        for k in range(3):
+            left = row[k:].sum()
+            if left == 0:
+                break
+            a = kappa * np.exp(eps[k]) * mu[ORDER[k]]
+            b = kappa * np.exp(eps[k]) * mu[ORDER[k + 1 :]].sum()
+            if row[k] == 0:
+                total += log_beta_cdf_quad(a, b, EPS)
+            elif row[k] == left:
+                total += log_beta_cdf_quad(b, a, EPS)
+            else:
+                total += stats.beta.logpdf(row[k] / left, a, b)
     return total
 
 
@@ -120,8 +133,10 @@ def test_credence_log_density_matches_the_reference_up_to_kappa_max(defaults, rn
     kappa_max = defaults.hyperpriors.credences.kappa_max
     for log_kappa in np.linspace(-2.0, np.log(kappa_max), 9):
         for mu in (np.array([0.4, 0.3, 0.2, 0.1]), rng.dirichlet(np.ones(4))):
-            expected = reference_credence_log_density(cred, mu, np.exp(log_kappa))
-            assert f(mu, log_kappa) == pytest.approx(expected, rel=1e-10, abs=1e-8), log_kappa
+            for eps in (np.zeros(3), np.array([0.6, -0.9, 0.3])):
+                expected = reference_credence_log_density(cred, mu, np.exp(log_kappa), eps)
+                got = f(mu, log_kappa, eps)
+                assert got == pytest.approx(expected, rel=1e-10, abs=1e-8), log_kappa
 
 
 @pytest.fixture(scope="module")

@@ -33,13 +33,20 @@ def _others(n: int, rng) -> np.ndarray:
 
 
 def _twin(others: np.ndarray, rng) -> np.ndarray:
-    """Other credences with the same row sums (1), column sums and column log-sums, far away."""
+    """Other credences far away with the same row sums (1), column sums and column log-sums
+    (the pools), and the same sums of log(1 - pi_A) and log(pi_B + pi_C): with the column
+    log-sums these fix the credence model's sticks' sums of log V and log(1 - V)."""
     k = others.shape[0]
-    col_sum, col_log = others.sum(0), np.log(others).sum(0)
+
+    def stats_of(m):
+        sticks = [np.log(1 - m[:, 0]).sum(), np.log(m[:, 1] + m[:, 2]).sum()]
+        return np.concatenate([m.sum(0), np.log(m).sum(0), sticks])
+
+    target = stats_of(others)
 
     def violation(x):
         m = x.reshape(k, 4)
-        return np.concatenate([m.sum(1) - 1, m.sum(0) - col_sum, np.log(m).sum(0) - col_log])
+        return np.concatenate([m.sum(1) - 1, stats_of(m) - target])
 
     best = None
     for _ in range(50):  # from a start well away from `others`, project onto the constraints
@@ -83,7 +90,8 @@ def test_two_far_apart_groups_give_the_same_view(n, defaults):
     a, b = _group(ME, others, defaults), _group(ME, twin, defaults)
     # the model sees the credences only through these: equal, so the posterior is the same
     ia, ib = model_inputs(a), model_inputs(b)
-    for field in ("pat_n", "pat_logsum", "col_n", "col_mean", "col_ss", "col_low", "col_high"):
+    fields = ("stick_n", "stick_logv", "stick_log1mv", "stick_low", "stick_high")
+    for field in (*fields, "col_n", "col_mean", "col_ss", "col_low", "col_high"):
         np.testing.assert_allclose(getattr(ia, field), getattr(ib, field), atol=1e-9)
     # and the two pools in the view are equal
     pa, pb = scenario_pools(a.credences), scenario_pools(b.credences)

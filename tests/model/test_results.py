@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 from scipy.special import expit
 
 from model.analysis import analyse
@@ -142,8 +143,7 @@ def _reference_summary(analysis, hdi):
             for s in SCENARIO_IDS[1:]
         },
         "new_member_posterior": {
-            s: stat(post["new_member_posterior"].values[..., k])
-            for k, s in enumerate(SCENARIO_IDS)
+            s: stat(post["new_member_posterior"].values[..., k]) for k, s in enumerate(SCENARIO_IDS)
         },
         "factors": factors,
         "factor_correlation": [
@@ -227,14 +227,36 @@ def test_every_interval_is_the_narrowest_94_percent_of_the_draws(analysis):
     assert r.agreement.kappa.hdi == pytest.approx(_hdi_by_sorting(kappa), rel=2e-2)
 
 
+def _credences_by_hand(post, rng, *, thin, per_draw):
+    """Members' credences (draws, per_draw, 4) from the posterior's sticks, with scipy: stick
+    k (A, then D, then B) ~ Beta(kappa e^eps_k mu_(k), kappa e^eps_k (sum of mu after k))."""
+    order = [0, 3, 1, 2]
+    mu = post["mu"].values.reshape(-1, 4)[::thin]
+    kappa = post["kappa"].values.reshape(-1)[::thin]
+    eps = post["credence_dispersion"].values.reshape(-1, 3)[::thin]
+    out = np.empty((len(mu), per_draw, 4))
+    left = np.ones((len(mu), per_draw))
+    for k in range(3):
+        scale = kappa * np.exp(eps[:, k])
+        a, b = scale * mu[:, order[k]], scale * mu[:, order[k + 1 :]].sum(axis=1)
+        v = stats.beta.rvs(a[:, None], b[:, None], size=left.shape, random_state=rng)
+        out[..., order[k]] = left * v
+        left = left * (1 - v)
+    out[..., order[3]] = left
+    return out
+
+
 def test_spreads_follow_their_closed_forms(analysis):
-    """Credence SD sqrt(mu(1-mu)/(kappa+1)) per draw; answers' SD by brute-force Monte Carlo."""
+    """Credence SD per draw against scipy's Beta sticks drawn by hand; answers' SD by
+    brute-force Monte Carlo."""
     post = analysis.fit.idata["posterior"]
-    mu, kappa = post["mu"].values, post["kappa"].values
     by_q = {d.quantity: d for d in analysis.result.disagreement}
+    sims = _credences_by_hand(post, np.random.default_rng(7), thin=25, per_draw=20_000)
+    model_sd = post["credence_spread"].values.reshape(-1, 4)[::25]
+    assert np.max(np.abs(sims.std(axis=1) - model_sd)) < 0.006
     for k, s in enumerate(SCENARIO_IDS):
-        closed = np.sqrt(mu[..., k] * (1 - mu[..., k]) / (kappa + 1))
-        assert by_q[f"credence:{s}"].spread.mean == pytest.approx(closed.mean(), rel=1e-9)
+        spread = post["credence_spread"].values[..., k]
+        assert by_q[f"credence:{s}"].spread.mean == pytest.approx(spread.mean(), rel=1e-9)
     # expit(theta + tau Z): SD by 20 000 normal draws per posterior draw on a thinned set
     theta = post["theta"].values.reshape(-1, post["theta"].shape[-1])[::25]
     tau = post["tau"].values.reshape(-1, post["tau"].shape[-1])[::25]
@@ -280,14 +302,12 @@ def test_disagreement_is_ordered_by_how_much_it_moves_the_log_odds(analysis, def
 
 
 def test_new_member_bands_match_their_predictive_distributions(analysis):
-    """A new member's credence is Beta(kappa mu, kappa (1 - mu)) mixed over the posterior."""
+    """A new member's credence: the credence model's sticks mixed over the posterior."""
     post = analysis.fit.idata["posterior"]
     mu = post["mu"].values.reshape(-1, 4)
-    kappa = post["kappa"].values.reshape(-1)
-    rng = np.random.default_rng(99)
+    sims = _credences_by_hand(post, np.random.default_rng(99), thin=1, per_draw=50)
     for k, s in enumerate(SCENARIO_IDS):
-        draws = rng.beta(kappa * mu[:, k], kappa * (1 - mu[:, k]), size=(50, mu.shape[0]))
-        ref = _hdi_by_sorting(draws)
+        ref = _hdi_by_sorting(sims[..., k])
         got = analysis.result.new_member_credence[s]
         assert got.mean == pytest.approx(mu[:, k].mean(), abs=0.02)  # E[Beta] = mu
         assert got.hdi == pytest.approx(ref, abs=0.03)
