@@ -37,7 +37,7 @@ def consensus(key: str, result: Result, defaults: Defaults, analysis: Analysis) 
         key="db_consensus_table",
     )
     st.caption(
-        "The consensus μ is the mean of the Dirichlet the members' credences are modelled as "
+        "The consensus μ is the mean of the distribution the members' credences are modelled as "
         "drawn from. It weighs members' log-credences, so it sits nearer the logarithmic pool "
         "than the plain average (the linear pool): it is not the average; compare both under "
         "'Pools side by side'. *After the evidence*: μ updated by the evidence as the whole "
