@@ -76,6 +76,13 @@ def test_a_browser_that_answered_continues_and_another_does_not(app_server, brow
     again.get_by_role("button", name="Continue with your answers").click()
     expect(again.locator(".st-key-el_cred_A input")).to_have_value("60", timeout=TIMEOUT)
     expect(again).to_have_url(f"{url}&p={token}", timeout=TIMEOUT)  # now the come-back link
+    # Saving the same answers again stores nothing new, and says so; a change is a revision.
+    again.get_by_role("button", name="Save a new revision").click()
+    expect(again.get_by_text("These answers are already saved")).to_be_visible(timeout=TIMEOUT)
+    expect(again.get_by_text("What you said before (1 saved)")).to_be_visible()
+    _set_number(again, "el_cred_A", 55)
+    _set_number(again, "el_cred_B", 25)
+    expect(again.locator(".st-key-elicit_total")).to_contain_text("Total: 100 %")
     again.get_by_role("button", name="Save a new revision").click()
     expect(again.get_by_text("What you said before (2 saved)")).to_be_visible(timeout=TIMEOUT)
 
@@ -101,3 +108,32 @@ def test_a_browser_that_answered_continues_and_another_does_not(app_server, brow
         members = store.participants(group.id)
         assert [p.display_name for p in members] == [NAME, "Bo"]
         assert [len(store.revisions(p.id)) for p in members] == [2, 1]
+
+
+def test_a_double_click_on_submit_saves_one_member_once(app_server, browser):
+    """What a person sees after a double click: one member, one revision. Here Chromium's two
+    clicks reach the server as one trigger, so this passes even without the guards; the race
+    they guard against (a second run while the first saves) is tested on the page,
+    tests/app/test_elicit_submit.py."""
+    base, db = app_server
+    with Store(f"sqlite:///{db}") as store:
+        group, _ = store.create_group("Double click", evidence=EXAMPLE_EVIDENCE)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(f"{base}/elicit?group={group.id}")
+    expect(page.locator(".st-key-el_cred_A input")).to_be_visible(timeout=TIMEOUT)
+    for s, v in zip("ABCD", (40, 30, 20, 10), strict=True):
+        _set_number(page, f"el_cred_{s}", v)
+    name_box = page.locator(".st-key-el_name input")
+    name_box.fill("Cy")
+    name_box.press("Tab")
+    expect(page.locator(".st-key-elicit_feedback")).to_be_visible(timeout=TIMEOUT)
+    page.locator(".st-key-elicit_submit button").dblclick()
+    expect(page.locator(".st-key-elicit_comeback_link code")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("What you said before (1 saved)")).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_timeout(1500)  # anything the second click would still do, it has done
+    ctx.close()
+    with Store(f"sqlite:///{db}") as store:
+        members = store.participants(group.id)
+        assert [p.display_name for p in members] == ["Cy"]
+        assert len(store.revisions(members[0].id)) == 1
