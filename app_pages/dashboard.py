@@ -52,7 +52,7 @@ def _live(group_id: str, shown: tuple[int, ...]) -> bool:
 def _paused_downloads_note(live: bool) -> None:
     if live:
         st.caption(
-            "The report, the posterior and the figures are made when you click them. With "
+            "The posterior and the figures are made when you click them. With "
             "**Live** on, the page, and so what the files hold, follows new answers as they "
             "arrive."
         )
@@ -221,7 +221,7 @@ def main() -> None:
         return
     evidence = common.group_evidence(group)
 
-    shown = store.version(group_id)  # read first: a change after this triggers a rerun
+    version = store.version(group_id)  # read first: a change after this triggers a rerun
     st.text(group.name)
     counts = {r: store.count_answered(group_id, round=r) for r in range(1, group.current_round + 1)}
     cols = st.columns(3)
@@ -233,8 +233,8 @@ def main() -> None:
         common.show_link(
             "elicit", {"group": group_id}, label="Open the participant page", key="db_join_link"
         )
-    live = _live(group_id, shown)
-    _whole_group(group, shown, live)
+    live = _live(group_id, version)
+    _whole_group(group, version, live)
     opened = st.session_state.pop(ROUND_OPENED, None)
     if isinstance(opened, str):
         st.error(f"No new round was opened: {common.md_escape(opened)}.")
@@ -303,7 +303,13 @@ def main() -> None:
             st.info("Rounds are compared once a second round has answers.")
     with tabs[6]:
         downloads.render(
-            group, data, analysis, comparisons, live, paused_note=_paused_downloads_note
+            group,
+            data,
+            analysis,
+            comparisons,
+            live,
+            version=version,
+            paused_note=_paused_downloads_note,
         )
 
 

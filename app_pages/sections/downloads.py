@@ -30,6 +30,44 @@ def _small_files(key: str, _analysis: Analysis, evidence: str) -> dict[str, byte
     }
 
 
+REPORT_KEY = "db_report"  # (what it was made from, HTML bytes): the report made on request
+
+
+def _make_report(made_from: tuple, make: Callable[[], str]) -> None:
+    # One report per session: a newer one replaces it.
+    st.session_state[REPORT_KEY] = (made_from, make().encode("utf-8"))
+
+
+def _report_button(col, made_from: tuple, make: Callable[[], str], file_name: str) -> None:
+    """The report: made on request (it draws every figure), then held by its button.
+
+    Held, not made on click: a file made on click is deleted after two script runs of any
+    session, and under load the browser can ask for the report later than that (Live's
+    check alone is a run a second); a file the button holds stays while it is shown.
+    """
+    made = st.session_state.get(REPORT_KEY)
+    if made is not None and made[0] == made_from:
+        col.download_button(
+            "Report (HTML, every figure and table)",
+            data=made[1],
+            file_name=file_name,
+            mime=exports.MIME["html"],
+            key="db_dl_report",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    else:
+        col.button(
+            "Make the report (HTML)",
+            key="db_make_report",
+            on_click=_make_report,
+            args=(made_from, make),
+            icon=":material/description:",
+            help="Draws every figure and table into one file (a few seconds); its download "
+            "button then takes this button's place.",
+        )
+
+
 def render(
     group: Group,
     data: common.RoundData,
@@ -37,6 +75,7 @@ def render(
     comparisons: list[RoundComparison],
     live: bool,
     *,
+    version: tuple[int, ...],
     paused_note: Callable[[bool], None],
 ) -> None:
     """The downloads (report, responses, evidence, summary, posterior, figures)."""
@@ -61,10 +100,12 @@ def render(
 
     # The small files are held by their buttons, so a click works whichever run drew the
     # button (a file made on click lapses when the page reruns, e.g. with Live on); the
-    # report, the posterior and the figures take seconds, so they are made on click.
+    # report is made on request and then held; the posterior and figures are made on click.
     small = _small_files(data.key, analysis, group.evidence)
+    cols = st.columns(3)
+    made_from = (data.key, version, title, command)
+    _report_button(cols[0], made_from, report, f"{stem}-report.html")
     files = [
-        ("Report (HTML, every figure and table)", report, f"{stem}-report.html", "html", "report"),
         ("Responses (CSV)", small["csv"], "responses.csv", "csv", "csv"),
         ("Responses (JSON)", small["json"], "responses.json", "json", "json"),
         ("Evidence (TOML)", small["evidence"], "evidence.toml", "toml", "evidence"),
@@ -80,8 +121,7 @@ def render(
                 "netcdf",
             )
         )
-    cols = st.columns(3)
-    for k, (label, make, name, kind, key) in enumerate(files):
+    for k, (label, make, name, kind, key) in enumerate(files, start=1):
         cols[k % 3].download_button(
             label,
             data=make,

@@ -50,8 +50,9 @@ def test_with_live_on_every_download_button_is_enabled(db):
     assert not at.exception
     assert at.toggle(key="db_live").value is True
     buttons = at.get("download_button")
-    assert {"db_dl_group", "db_dl_csv", "db_dl_report"} <= {b.key for b in buttons}
+    assert {"db_dl_group", "db_dl_csv"} <= {b.key for b in buttons}
     assert not any(b.disabled for b in buttons)
+    assert not at.button(key="db_make_report").disabled  # the report, made on request
 
 
 # --- in Chromium ------------------------------------------------------------------------------

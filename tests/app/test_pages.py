@@ -371,7 +371,13 @@ def test_dashboard_shows_the_group_and_the_exports_work(db):
     )
     assert list(members["member"]) == ["Ada", "Bo", "Chidi"]
     keys = {b.key for b in at.download_button}
-    assert {"db_dl_report", "db_dl_csv", "db_dl_json", "db_dl_evidence", "db_dl_netcdf"} <= keys
+    assert {"db_dl_csv", "db_dl_json", "db_dl_evidence", "db_dl_netcdf"} <= keys
+    # The report is made on request, then held by its download button.
+    assert "db_dl_report" not in keys
+    at.button(key="db_make_report").click().run()
+    assert not at.exception
+    assert "db_dl_report" in {b.key for b in at.download_button}
+    assert at.session_state["db_report"][1].startswith(b"<!DOCTYPE html>")
     assert {f"db_dl_{f}_{fmt}" for f in FIGURES for fmt in ("png", "svg", "pdf")} <= keys
     # Live is on, and the downloads stay enabled (its check reruns only a fragment)
     assert at.toggle(key="db_live").value is True

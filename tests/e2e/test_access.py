@@ -175,6 +175,9 @@ def test_hostile_text_is_shown_as_plain_text(app_server, browser, group, tmp_pat
     page.locator(".st-key-db_live label").click()
     disabled = page.locator("[class*='st-key-db_dl_'] button[disabled]")
     expect(disabled).to_have_count(0, timeout=TIMEOUT)  # the rerun has replaced them all
+    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=TIMEOUT)
+    page.get_by_role("button", name="Make the report (HTML)").click()
+    expect(page.locator(".st-key-db_dl_report button")).to_be_visible(timeout=TIMEOUT)
     with page.expect_download() as download:
         page.locator(".st-key-db_dl_report button").click()
     report = tmp_path / "report.html"
