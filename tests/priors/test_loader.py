@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import special
 
 from priors import SCENARIO_IDS, load_defaults, parse_evidence
 
@@ -18,13 +19,15 @@ def test_defaults_load_and_are_complete(defaults):
 
 
 def test_curves_hit_the_given_points_and_interpolate_on_the_logit_scale(defaults):
-    """At x = 0.5 between C's points 0.005 and 0.01 the logit-linear interpolation is
-    expit((logit 0.005 + logit 0.01) / 2) = 0.0070741 (not the linear 0.0075)."""
+    """At x = 0.5, between C's points at x = 0 and x = 1 (p0, p1), the interpolation is
+    expit((logit p0 + logit p1) / 2), not the linear (p0 + p1) / 2."""
+    p0, p1, *_, last = defaults.scenario("C").misalignment
     c = defaults.curves(np.array([0.0, 0.5, 4.0, 9.0]))["C"]["misalignment"]
-    assert c[0] == pytest.approx(0.005)
-    assert c[1] == pytest.approx(0.0070741, rel=1e-4)
-    assert c[2] == pytest.approx(0.5)
-    assert c[3] == pytest.approx(0.5)  # held at the end value beyond the last point
+    assert c[0] == pytest.approx(p0)
+    assert c[1] == pytest.approx(special.expit((special.logit(p0) + special.logit(p1)) / 2))
+    assert p0 != p1 and c[1] != pytest.approx((p0 + p1) / 2, rel=1e-6)
+    assert c[2] == pytest.approx(last)
+    assert c[3] == pytest.approx(last)  # held at the end value beyond the last point
 
 
 def test_tolerable_falls_by_the_factor_per_decade(defaults):
