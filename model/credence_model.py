@@ -34,7 +34,7 @@ def stick_shapes(
     """The sticks' Beta shapes a, b (..., 3) from mu (..., 4), kappa (...), eps (..., 3)."""
     mu = np.asarray(mu, float)[..., ORDER]
     scale = np.asarray(kappa, float)[..., None] * np.exp(np.asarray(dispersion, float))
-    later = np.cumsum(mu[..., ::-1], axis=-1)[..., ::-1][..., 1:]  # mu_(k+1) + ... + mu_D
+    later = np.cumsum(mu[..., ::-1], axis=-1)[..., ::-1][..., 1:]  # mu after stick k
     return scale * mu[..., :N_STICKS], scale * later
 
 
@@ -45,7 +45,7 @@ def stick_fractions(credences: np.ndarray) -> np.ndarray:
     the model); where the earlier scenarios took everything, V_k is not defined (NaN).
     """
     p = np.asarray(credences, float)[:, ORDER]
-    left = np.cumsum(p[:, ::-1], axis=1)[:, ::-1][:, :N_STICKS]  # pi_k + ... + pi_D
+    left = np.cumsum(p[:, ::-1], axis=1)[:, ::-1][:, :N_STICKS]  # pi_k and all after it
     with np.errstate(invalid="ignore", divide="ignore"):
         v = np.where(left > 0, p[:, :N_STICKS] / np.where(left > 0, left, 1.0), np.nan)
     # all later scenarios 0: exactly 1 (the division can round just below it)
