@@ -28,7 +28,7 @@ command line use), and path (d) is shown again with tune=1000 for comparison. Ro
   figures (`save_all(..., workers=2)`; the first call, which starts the workers' server,
   is reported apart);
 - the closed-form pools (`model.pools`) and every participant's exact posterior
-  (`model.individual.update`), for scale.
+  (`model.individual.update_all`), for scale.
 
 A fresh-process row is the wall time of a child `python` from spawn to exit, less the
 time the child spent afterwards on diagnostics (measured inside it and reported apart);
@@ -155,7 +155,7 @@ def _child_long_lived(spec: dict) -> dict:
     """Path (d) and the closed forms: one sampler, compiled once, then new groups."""
     from model.analysis import analyse
     from model.fit import GroupSampler
-    from model.individual import update
+    from model.individual import update_all
     from model.pools import binary_pools, scenario_pools
     from priors import load_defaults
 
@@ -197,8 +197,7 @@ def _child_long_lived(spec: dict) -> dict:
             binary_pools(data.values[:, :n_fac])
             pools.append(time.perf_counter() - start)
             start = time.perf_counter()
-            for r in responses:
-                update(r, evidence=data.evidence, defaults=defaults)
+            update_all(responses, evidence=data.evidence, defaults=defaults)
             updates.append(time.perf_counter() - start)
         rows[n] = {
             "walls": walls,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.individual import IndividualUpdate, update
+from model.individual import IndividualUpdate, update_all
 from model.pools import binary_pools, scenario_pools
 from model.results import Result, build_result
 from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
@@ -92,7 +92,7 @@ def analyse(
     defaults = defaults or load_defaults()
     responses = list(responses)
     data = to_group_data(responses, evidence=evidence, defaults=defaults)
-    updates = [update(r, evidence=evidence, defaults=defaults) for r in responses]
+    updates = update_all(responses, evidence=evidence, defaults=defaults)
     if random_seed is None:
         random_seed = int(np.random.default_rng().integers(2**31))
     fitted = None

@@ -195,6 +195,33 @@ def update(
     return IndividualUpdate(response.participant, prior, post, readings, defaulted, log_lik, terms)
 
 
+def update_all(
+    responses: Sequence[Response],
+    *,
+    evidence: Sequence[EvidenceItem],
+    defaults: Defaults | None = None,
+) -> list[IndividualUpdate]:
+    """`update` for every response, the arithmetic done once over all of them.
+
+    The same numbers as `[update(r, ...) for r in responses]` (tested to rounding), about
+    ten times faster for a large group: the likelihoods and the log-odds are computed on
+    arrays of shape (N, E, 4) instead of one member at a time.
+    """
+    defaults = defaults or load_defaults()
+    if not responses:
+        return []
+    prior = np.array([[r.scenarios[s] for s in SCENARIO_IDS] for r in responses], dtype=float)
+    prior = prior / prior.sum(axis=1, keepdims=True)
+    filled = [filled_readings(r, evidence, defaults) for r in responses]
+    readings = np.stack([f[0] for f in filled]).reshape(len(responses), len(evidence), 4)
+    log_lik = log_likelihoods(readings, evidence, defaults)
+    terms, post = update_terms(_log(prior), log_lik)
+    return [
+        IndividualUpdate(r.participant, prior[i], post[i], readings[i], f[1], log_lik[i], terms[i])
+        for i, (r, f) in enumerate(zip(responses, filled, strict=True))
+    ]
+
+
 def scheming_product(response: Response) -> float | None:
     """Product of the four factor probabilities (None unless all four are answered)."""
     vals = list(response.factors.values())

@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 
+from model.example import example_responses
 from model.individual import (
     coherence,
     log_likelihoods,
@@ -10,6 +11,7 @@ from model.individual import (
     scheming_product,
     undetected,
     update,
+    update_all,
 )
 from model.schema import validate_response
 from priors import parse_evidence
@@ -106,6 +108,36 @@ def test_impossible_evidence_is_a_clear_error(defaults):
     )
     with pytest.raises(ValueError, match="impossible under every scenario"):
         update(r, evidence=LIKELIHOOD_ONLY, defaults=defaults)
+
+
+def test_update_all_equals_updating_each_member_alone(defaults):
+    """The vectorised update gives each member's own update: defaults, stated zeros and all."""
+    responses = example_responses(n=40, seed=3, defaults=defaults) + [
+        resp(defaults, scen=(0.0, 0.5, 0.5, 0.0)),
+        resp(defaults, readings={"no_collusion": {"A": 0.9}}),
+    ]
+    together = update_all(responses, evidence=defaults.evidence, defaults=defaults)
+    assert len(together) == len(responses)
+    for r, u in zip(responses, together, strict=True):
+        alone = update(r, evidence=defaults.evidence, defaults=defaults)
+        assert u.participant == alone.participant
+        for field in ("prior", "posterior", "readings", "defaulted", "log_lik", "terms"):
+            np.testing.assert_allclose(getattr(u, field), getattr(alone, field), rtol=1e-12)
+    assert update_all([], evidence=defaults.evidence, defaults=defaults) == []
+
+
+def test_update_all_refuses_impossible_evidence_as_update_does(defaults):
+    fine = resp(
+        defaults, LIKELIHOOD_ONLY, readings={"obs": {"A": 0.5, "B": 0.5, "C": 0.5, "D": 0.5}}
+    )
+    impossible = resp(
+        defaults,
+        LIKELIHOOD_ONLY,
+        scen=(1.0, 0.0, 0.0, 0.0),
+        readings={"obs": {"A": 0.0, "B": 0.5, "C": 0.5, "D": 0.5}},
+    )
+    with pytest.raises(ValueError, match="impossible under every scenario"):
+        update_all([fine, impossible], evidence=LIKELIHOOD_ONLY, defaults=defaults)
 
 
 def test_low_detected_misalignment_barely_separates_a_from_d_when_d_d_is_small(defaults):
