@@ -98,12 +98,14 @@ def _member_parts(analysis: Analysis, reference: str) -> np.ndarray:
     """Each member's exact parts against `reference`: (N, T, 4)."""
     rows = _evidence_rows(analysis)
     r = SCENARIO_IDS.index(reference)
-    out = []
+    n = len(analysis.updates)
+    if n == 0:
+        return np.zeros((0, 1 + len(rows), len(SCENARIO_IDS)))
+    prior = np.array([u.prior for u in analysis.updates])  # (N, 4)
+    log_lik = np.array([u.log_lik[rows] for u in analysis.updates]).reshape(n, len(rows), -1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for u in analysis.updates:
-            logs = np.vstack([np.log(u.prior)[None, :], u.log_lik[rows]])  # (T, 4)
-            out.append(logs - logs[:, r : r + 1])
-    return np.array(out).reshape(len(analysis.updates), 1 + len(rows), len(SCENARIO_IDS))
+        logs = np.concatenate([np.log(prior)[:, None, :], log_lik], axis=1)  # (N, T, 4)
+        return logs - logs[:, :, r : r + 1]
 
 
 def member_cruxes(analysis: Analysis) -> dict[str, dict[str, Crux]]:
@@ -113,6 +115,13 @@ def member_cruxes(analysis: Analysis) -> dict[str, dict[str, Crux]]:
     """
     names = tuple(u.participant for u in analysis.updates)
     rows = _evidence_rows(analysis)
+    n, n_items = len(analysis.updates), len(analysis.evidence)
+    member_defaulted = np.array([u.defaulted for u in analysis.updates], dtype=bool).reshape(
+        n, n_items, len(SCENARIO_IDS)
+    )
+    zero_prior = np.array([u.prior == 0 for u in analysis.updates], dtype=bool).reshape(
+        n, len(SCENARIO_IDS)
+    )
     out: dict[str, dict[str, Crux]] = {}
     for reference in SCENARIO_IDS:
         draws, terms = consensus_parts(analysis, reference)  # (S, T, 4)
@@ -126,10 +135,10 @@ def member_cruxes(analysis: Analysis) -> dict[str, dict[str, Crux]]:
             with np.errstate(invalid="ignore"):
                 gaps = members[:, :, k] - reference_mean[None, :, k]
             defaulted = np.zeros(gaps.shape, dtype=bool)
-            for i, u in enumerate(analysis.updates):
-                for t, e in enumerate(rows, start=1):
-                    defaulted[i, t] = bool(u.defaulted[e, k] or u.defaulted[e, r])
-            ruled = tuple(_ruled_out(u.prior, s, reference) for u in analysis.updates)
+            if rows:
+                defaulted[:, 1:] = member_defaulted[:, rows, k] | member_defaulted[:, rows, r]
+            texts = {(a, b): _ruled_out(a, b, s, reference) for a in (0, 1) for b in (0, 1)}
+            ruled = tuple(texts[z[k], z[r]] for z in zero_prior.astype(int).tolist())
             out[reference][s] = Crux(
                 versus=s,
                 terms=tuple(terms),
@@ -144,8 +153,9 @@ def member_cruxes(analysis: Analysis) -> dict[str, dict[str, Crux]]:
     return out
 
 
-def _ruled_out(prior: np.ndarray, s: str, reference: str) -> str | None:
-    zero = [x for x in (s, reference) if prior[SCENARIO_IDS.index(x)] == 0]
+def _ruled_out(s_zero: bool, reference_zero: bool, s: str, reference: str) -> str | None:
+    """The note for a member who stated 0 for `s`, for `reference`, or both; else None."""
+    zero = [x for x, z in ((s, s_zero), (reference, reference_zero)) if z]
     if not zero:
         return None
     return "ruled out " + " and ".join(zero) + " (stated 0)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -227,7 +228,7 @@ def scheming_product(response: Response) -> float | None:
     vals = list(response.factors.values())
     if any(v is None for v in vals):
         return None
-    return float(np.prod(vals))
+    return float(math.prod(vals))
 
 
 YOU = "you"
@@ -357,8 +358,8 @@ class Coherence:
 
 def _product_bounds(factors: Sequence[float]) -> tuple[float, float]:
     """The factor product with every factor moved half a step down, and up (within [0, 1])."""
-    lo = float(np.prod([max(f - HALF_STEP, 0.0) for f in factors]))
-    hi = float(np.prod([min(f + HALF_STEP, 1.0) for f in factors]))
+    lo = float(math.prod(max(f - HALF_STEP, 0.0) for f in factors))
+    hi = float(math.prod(min(f + HALF_STEP, 1.0) for f in factors))
     return lo, hi
 
 
