@@ -28,6 +28,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+LIVE_PERIOD_MS = 1_000
+"""How often the dashboard's Live check runs (`LIVE_POLL_SECONDS` of the dashboard page)."""
+
+
+def wait_until_idle(page, timeout: float) -> None:
+    """Wait until no rerun is running, none starts within two Live periods, and still none.
+
+    After a click that reruns the page (turning Live off, say), a check that started just
+    before it may still be running; the downloads stay enabled throughout, so they cannot
+    tell when the page has settled. Streamlit shows its status widget while a script runs.
+    """
+    status = page.get_by_test_id("stStatusWidget")
+    status.wait_for(state="detached", timeout=timeout)
+    page.wait_for_timeout(2 * LIVE_PERIOD_MS)
+    status.wait_for(state="detached", timeout=timeout)
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
     with socket.socket() as s:

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from model.example import EXAMPLE_EVIDENCE, example_responses
 from priors import parse_evidence
 from store import Store
+from tests.e2e.server import wait_until_idle
 
 pytestmark = pytest.mark.e2e
 FIRST_VIEW = 120_000  # the first fit in the server may compile the model (about 60 s cold)
@@ -58,13 +59,8 @@ def test_the_live_dashboard_shows_a_new_answer_without_a_reload(app_server, brow
     # With Live off the page stays as it is; on again, it catches up.
     page.locator(".st-key-db_live label").click()
     expect(page.locator(".st-key-db_live input")).not_to_be_checked()
-    # Let the toggle's own rerun finish, and any check that started before it: the page is
-    # idle, stays idle past one Live period, and is idle again (downloads stay enabled
-    # throughout, so they cannot tell when the rerun is over).
-    status = page.get_by_test_id("stStatusWidget")
-    expect(status).to_have_count(0, timeout=LIVE_WAIT)
-    page.wait_for_timeout(2_000)
-    expect(status).to_have_count(0, timeout=LIVE_WAIT)
+    # Let the toggle's own rerun finish, and any check that started before it.
+    wait_until_idle(page, LIVE_WAIT)
     _answer(db, group.id, responses[MEMBERS + 1])
     page.wait_for_timeout(QUIET)
     assert f"Fitted to {MEMBERS + 1} answers" in fit_note.inner_text()
