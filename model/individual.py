@@ -187,13 +187,7 @@ def update(
 
     Question items are not evidence: their L_e is 1 (log-odds term 0).
     """
-    defaults = defaults or load_defaults()
-    prior = np.array([response.scenarios[s] for s in SCENARIO_IDS])
-    prior = prior / prior.sum()
-    readings, defaulted = filled_readings(response, evidence, defaults)
-    log_lik = log_likelihoods(readings, evidence, defaults)
-    terms, post = update_terms(_log(prior), log_lik)
-    return IndividualUpdate(response.participant, prior, post, readings, defaulted, log_lik, terms)
+    return update_all([response], evidence=evidence, defaults=defaults)[0]
 
 
 def update_all(
@@ -204,9 +198,8 @@ def update_all(
 ) -> list[IndividualUpdate]:
     """`update` for every response, the arithmetic done once over all of them.
 
-    The same numbers as `[update(r, ...) for r in responses]` (tested to rounding), about
-    ten times faster for a large group: the likelihoods and the log-odds are computed on
-    arrays of shape (N, E, 4) instead of one member at a time.
+    The likelihoods and the log-odds are computed on arrays of shape (N, E, 4), not one
+    member at a time (`update` is this for one response).
     """
     defaults = defaults or load_defaults()
     if not responses:
@@ -431,14 +424,27 @@ class Undetected:
     expected: float
 
 
+def undetected_rates(
+    readings: np.ndarray, evidence: Sequence[EvidenceItem], defaults: Defaults
+) -> dict[str, np.ndarray]:
+    """Undetected misalignment m_s (1 - d_s) per counts item and scenario.
+
+    `readings` has shape (..., E, 4) (leading dimensions, e.g. members, broadcast); the
+    result maps each counts item's id to an array of shape (..., 4).
+    """
+    out = {}
+    for e, item in enumerate(evidence):
+        if isinstance(item, CountsEvidence):
+            m, _ = counts_rates(item, defaults)
+            out[item.id] = m * (1.0 - readings[..., e, :])
+    return out
+
+
 def undetected(
     update_: IndividualUpdate, evidence: Sequence[EvidenceItem], defaults: Defaults
 ) -> list[Undetected]:
     """Expected undetected misalignment rate per counts item, under the participant's posterior."""
-    out = []
-    for e, item in enumerate(evidence):
-        if isinstance(item, CountsEvidence):
-            m, _ = counts_rates(item, defaults)
-            per = m * (1.0 - update_.readings[e])
-            out.append(Undetected(item.id, per, float(update_.posterior @ per)))
-    return out
+    return [
+        Undetected(item_id, per, float(update_.posterior @ per))
+        for item_id, per in undetected_rates(update_.readings, evidence, defaults).items()
+    ]

@@ -23,7 +23,7 @@ from model.settle import Settler, what_would_settle_it
 from model.stats import HDI_PROB as HDI_PROB  # re-exported: figures read it from here
 from model.stats import Stat
 from model.stats import hdi as hdi
-from priors import SCENARIO_IDS, CountsEvidence
+from priors import SCENARIO_IDS
 
 if TYPE_CHECKING:
     from model.analysis import Analysis
@@ -412,7 +412,7 @@ def _disagreement(analysis: Analysis) -> tuple[Disagreement, ...]:
 
 
 def _participants(analysis: Analysis) -> tuple[Participant, ...]:
-    from model.individual import coherence, counts_rates, scheming_product
+    from model.individual import coherence, scheming_product, undetected_rates
 
     updates = analysis.updates
     n, evidence = len(updates), analysis.evidence
@@ -424,11 +424,10 @@ def _participants(analysis: Analysis) -> tuple[Participant, ...]:
         posterior_lo = terms.sum(axis=1)  # NaN where +inf meets -inf, as posterior_log_odds
     readings = np.array([u.readings for u in updates]).reshape(n, len(evidence), 4)
     posterior = np.array([u.posterior for u in updates])
-    undetected = {}  # per counts item: each member's expected undetected rate (model.individual)
-    for e, item in enumerate(evidence):
-        if isinstance(item, CountsEvidence):
-            m, _ = counts_rates(item, analysis.defaults)
-            undetected[item.id] = (posterior * (m * (1.0 - readings[:, e]))).sum(axis=1).tolist()
+    undetected = {  # per counts item: each member's expected rate under their posterior
+        item_id: np.einsum("ns,ns->n", posterior, per).tolist()
+        for item_id, per in undetected_rates(readings, evidence, analysis.defaults).items()
+    }
     keys = ["prior", *(e.id for e in evidence)]
     terms_l, post_lo_l = terms.tolist(), posterior_lo.tolist()
     out = []

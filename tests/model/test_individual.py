@@ -111,7 +111,10 @@ def test_impossible_evidence_is_a_clear_error(defaults):
 
 
 def test_update_all_equals_updating_each_member_alone(defaults):
-    """The vectorised update gives each member's own update: defaults, stated zeros and all."""
+    """A member's update does not depend on who else is in the batch (defaults, stated zeros).
+
+    `update` (one member) is checked against brute-force Bayes above.
+    """
     responses = example_responses(n=40, seed=3, defaults=defaults) + [
         resp(defaults, scen=(0.0, 0.5, 0.5, 0.0)),
         resp(defaults, readings={"no_collusion": {"A": 0.9}}),
