@@ -254,7 +254,9 @@ def measure_submit(root: Path, tmp: Path, browser, *, dashboards: int, repeats: 
                 _wait_text(board, "[data-testid='stMetricValue']", str(n))
             shown = time.monotonic() - start
             # the member's page then shows the group's view, refitted with their answer
-            member.locator(".st-key-elicit_consensus_table").wait_for(timeout=WAIT_MS)
+            member.locator(".st-key-elicit_group_view [data-testid=stDataFrame]").wait_for(
+                timeout=WAIT_MS
+            )
             view = time.monotonic() - start
             for board in boards:  # every dashboard has refitted before the next member comes
                 _wait_text(board, ".st-key-db_fit_note", f"Fitted to {n} answers")
