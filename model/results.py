@@ -425,7 +425,8 @@ def _participants(analysis: Analysis) -> tuple[Participant, ...]:
     readings = np.array([u.readings for u in updates]).reshape(n, len(evidence), 4)
     posterior = np.array([u.posterior for u in updates])
     undetected = {  # per counts item: each member's expected rate under their posterior
-        item_id: np.einsum("ns,ns->n", posterior, per).tolist()
+        # (a dot product per member, as `model.individual.undetected` takes it, to the last bit)
+        item_id: [float(p @ q) for p, q in zip(posterior, per, strict=True)]
         for item_id, per in undetected_rates(readings, evidence, analysis.defaults).items()
     }
     keys = ["prior", *(e.id for e in evidence)]
