@@ -140,7 +140,10 @@ def test_facilitator_and_two_participants_walk_the_whole_path(app_server, browse
     expect(p.locator(".st-key-el_meta_A input")).to_have_value("50")  # her own forecast
     expect(p.locator(".st-key-elicit_meta_gap")).to_contain_text("appears once 5 have")
     _set_number(p, "el_cred_A", 55)
+    wait_until_idle(p, TIMEOUT)  # A's rerun is over before D is typed (else D can be lost)
     _set_number(p, "el_cred_D", 10)
+    wait_until_idle(p, TIMEOUT)
+    expect(p.locator(".st-key-el_cred_D input")).to_have_value("10")
     p.locator(".st-key-elicit_submit button").click()
     expect(p.get_by_text("What you said before (2 saved)")).to_be_visible(timeout=TIMEOUT)
     expect(p.locator(".st-key-elicit_changes")).to_contain_text("credence in A: 60 % → 55 %")
