@@ -99,15 +99,19 @@ def test_unanswered_reading_uses_the_reference_default(defaults):
     assert u.readings[1, 3] == defaults.evidence[1].default_likelihood["D"]
 
 
-def test_impossible_evidence_is_a_clear_error(defaults):
-    r = resp(
+def _impossible(defaults):
+    """All credence on A, whose likelihood for the observation is 0."""
+    return resp(
         defaults,
         LIKELIHOOD_ONLY,
         scen=(1.0, 0.0, 0.0, 0.0),
         readings={"obs": {"A": 0.0, "B": 0.5, "C": 0.5, "D": 0.5}},
     )
+
+
+def test_impossible_evidence_is_a_clear_error(defaults):
     with pytest.raises(ValueError, match="impossible under every scenario"):
-        update(r, evidence=LIKELIHOOD_ONLY, defaults=defaults)
+        update(_impossible(defaults), evidence=LIKELIHOOD_ONLY, defaults=defaults)
 
 
 def test_update_all_equals_updating_each_member_alone(defaults):
@@ -133,14 +137,8 @@ def test_update_all_refuses_impossible_evidence_as_update_does(defaults):
     fine = resp(
         defaults, LIKELIHOOD_ONLY, readings={"obs": {"A": 0.5, "B": 0.5, "C": 0.5, "D": 0.5}}
     )
-    impossible = resp(
-        defaults,
-        LIKELIHOOD_ONLY,
-        scen=(1.0, 0.0, 0.0, 0.0),
-        readings={"obs": {"A": 0.0, "B": 0.5, "C": 0.5, "D": 0.5}},
-    )
     with pytest.raises(ValueError, match="impossible under every scenario"):
-        update_all([fine, impossible], evidence=LIKELIHOOD_ONLY, defaults=defaults)
+        update_all([fine, _impossible(defaults)], evidence=LIKELIHOOD_ONLY, defaults=defaults)
 
 
 def test_low_detected_misalignment_barely_separates_a_from_d_when_d_d_is_small(defaults):
