@@ -9,11 +9,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import streamlit as st
 from matplotlib.figure import Figure
+from sqlalchemy import make_url
 from streamlit.logger import get_logger
 
 from app_pages import settings
@@ -64,6 +66,7 @@ def get_store() -> Store:
 
 WARM_UP_MEMBERS = 5  # an example group just big enough to be fitted (MIN_GROUP_FIT is 3)
 WARM_UP_DRAWS = 20  # per chain, and as many tuning steps: the compile is what it is for
+PREFIT_GROUPS = 3  # the groups answered most recently, whose latest round is fitted at start
 
 
 @dataclass
@@ -73,15 +76,20 @@ class WarmUp:
     It loads PyMC, compiles the group model for the example evidence (a new group's default;
     from the on-disk cache when an earlier process or `scripts/setup.sh` compiled it) and
     runs `analyse` once on a small example group, so a page's first real fit only swaps its
-    data in. Pages read `phase` and `elapsed` to say what a wait is for.
+    data in (`compiled` is then set). Then it fits the latest round of the groups answered
+    most recently (`prefit_recent`), so their dashboards open on a fit already made, and
+    sets `done`. Pages read `phase` and `elapsed` to say what a wait is for.
     """
 
+    database_url: str  # the groups to fit once the model is compiled (as the server starts)
+    n_draws: int  # and the draws per chain to fit them with (the pages' setting)
     started: float = field(default_factory=time.monotonic)
     phase: str = "starting"
     seconds: float | None = None  # how long it took, once done
     error: str | None = None  # why it failed (fits then compile for themselves)
     sampler: GroupSampler | None = None
     sampler_ready: threading.Event = field(default_factory=threading.Event)
+    compiled: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -91,6 +99,23 @@ class WarmUp:
 
     def run(self) -> None:
         """Warm up (the thread's body); never raises: a failure is kept in `error`."""
+        try:
+            self._compile()
+            if self.error is None:
+                # No names or counts: /api/ready shows this phase to anyone who asks.
+                self.phase = "fitting the latest answers of the groups answered most recently"
+                prefit_recent(self.database_url, PREFIT_GROUPS, self.n_draws)
+        except Exception as exc:  # noqa: BLE001  (their dashboards then fit when opened)
+            _LOG.warning("Cruxboard: fitting recent groups at start failed (%s)", exc)
+        finally:
+            self.phase = "ready" if self.error is None else "failed"
+            self.seconds = time.monotonic() - self.started
+            if self.error is None:
+                _LOG.info("Cruxboard: the group model is ready (%.1f s)", self.seconds)
+            self.done.set()
+
+    def _compile(self) -> None:
+        # Load PyMC and compile (or load) the model; sets `compiled` whatever happens.
         try:
             self.phase = "loading PyMC"
             from model.fit import GroupSampler  # PyMC, PyTensor and nutpie: seconds to import
@@ -102,10 +127,9 @@ class WarmUp:
                 "an example group"
             )
             _compiled_models.add(fit_example(self.sampler))
-            self.phase = "ready"
         except Exception as exc:  # noqa: BLE001  (a failed warm-up must not stop the app)
             self.error = f"{type(exc).__name__}: {exc}"
-            self.phase = "failed"
+            _LOG.warning("Cruxboard: the model's warm-up failed (%s)", self.error)
         finally:
             # Streamlit collects garbage in full after every script run, a fragment's timed
             # rerun too; with PyMC, PyTensor and numba loaded that walks ~650 000 objects
@@ -113,13 +137,38 @@ class WarmUp:
             # collection, which then takes milliseconds.
             gc.collect()
             gc.freeze()
-            self.seconds = time.monotonic() - self.started
-            if self.error is None:
-                _LOG.info("Cruxboard: the group model is ready (%.1f s)", self.seconds)
-            else:
-                _LOG.warning("Cruxboard: the model's warm-up failed (%s)", self.error)
             self.sampler_ready.set()
-            self.done.set()
+            self.compiled.set()
+
+
+def prefit_recent(database_url: str, limit: int, n_draws: int) -> list[str]:
+    """Fit the latest round of the `limit` groups answered most recently; returns their keys.
+
+    Each fit goes into the same cache, under the same key and seed, as the dashboard's and a
+    member's group view, so the first page that shows one of these rounds finds it made (or
+    waits for the fit under way instead of starting another). A group whose stored answers
+    cannot be analysed is skipped (its pages say why). A SQLite file that does not exist
+    yet has no groups and is not created here.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return []
+    keys = []
+    with Store(database_url) as store:  # its own: the pages' Store stays as it is
+        for group_id, round in store.recently_answered(limit):
+            group = store.get_group(group_id)
+            if group is None:
+                continue
+            try:
+                evidence = parse_evidence(group.evidence, source="the group's evidence")
+                data = round_data(store, group, evidence, round=round)
+            except CruxboardError as exc:
+                _LOG.info("Cruxboard: a recent group is not fitted at start (%s)", exc)
+                continue
+            if data.n >= MIN_GROUP_FIT:
+                _fitted(data.key, n_draws, tuple(data.responses), data.group.evidence)
+                keys.append(data.key)
+    return keys
 
 
 def fit_example(sampler: GroupSampler) -> str:
@@ -189,7 +238,7 @@ def warm_up() -> WarmUp:
     global _warm_up
     with _warm_up_lock:
         if _warm_up is None:
-            _warm_up = WarmUp()
+            _warm_up = WarmUp(database_url=settings.database_url(), n_draws=draws())
             threading.Thread(target=_warm_up.run, name="cruxboard-warm-up", daemon=True).start()
         return _warm_up
 
@@ -209,18 +258,18 @@ def get_sampler() -> GroupSampler:
 
 
 def _wait_for_warm_up() -> None:
-    """Show what the warm-up is doing, second by second, until it is done."""
+    """Show what the warm-up is doing, second by second, until the model is compiled."""
     warm = warm_up()
-    if warm.done.is_set():
+    if warm.compiled.is_set():
         return
     box = st.empty()
-    while not warm.done.is_set():
+    while not warm.compiled.is_set():
         box.info(
             f"Preparing the group model, once after the app starts: {warm.phase}; "
             f"{warm.elapsed:.0f} s so far.",
             icon=":material/hourglass_top:",
         )
-        warm.done.wait(timeout=1.0)
+        warm.compiled.wait(timeout=1.0)
     box.empty()
 
 

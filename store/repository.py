@@ -133,6 +133,28 @@ class Store:
             row = conn.execute(select(*GROUP_COLUMNS).where(schema.groups.c.id == group_id)).first()
         return None if row is None else group_from(row)
 
+    def recently_answered(self, limit: int) -> list[tuple[str, int]]:
+        """Return the groups answered most recently, newest first, with their answer's round.
+
+        One pair (group id, round of the group's newest revision) per group that has an
+        answer, at most `limit` pairs. The app fits these rounds as it starts, before any
+        dashboard asks.
+        """
+        newest = (
+            select(func.max(schema.revisions.c.id).label("id"))
+            .group_by(schema.revisions.c.group_id)
+            .order_by(func.max(schema.revisions.c.id).desc())
+            .limit(max(limit, 0))
+            .subquery()
+        )
+        with self._transaction() as conn:
+            rows = conn.execute(
+                select(schema.revisions.c.group_id, schema.revisions.c.round)
+                .join(newest, schema.revisions.c.id == newest.c.id)
+                .order_by(schema.revisions.c.id.desc())
+            ).all()
+        return [(str(group_id), int(round)) for group_id, round in rows]
+
     def is_facilitator(self, group_id: str, token: str | None) -> bool:
         """Tell whether `token` is the facilitator token of group `group_id`.
 

@@ -1,6 +1,8 @@
 """What a Live dashboard costs, and the warm-up that spares the first fit.
 
-- The warm-up runs once per process, in the background, and freezes the objects it loaded:
+- The warm-up runs once per process, in the background, and freezes the objects it loaded
+  (then it fits the latest round of the groups answered most recently, so their dashboards
+  open on a fit already made):
   Streamlit collects garbage in full after every script run, each timed check of a Live
   dashboard too, and with PyMC, PyTensor and numba loaded that walk cost 0.3 s of a core
   each time, twice a second per dashboard.
@@ -22,8 +24,9 @@ from playwright.sync_api import Browser
 
 from app_pages import common
 from model.example import EXAMPLE_EVIDENCE, example_responses
+from priors import parse_evidence
 from store import Store
-from tests.app.test_pages import _answer, _group, _page
+from tests.app.test_pages import MEMBERS, _answer, _group, _page, _texts
 from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, streamlit_app
 
 IDLE_SECONDS = 10.0
@@ -41,6 +44,33 @@ def test_the_warm_up_runs_once_in_the_background_and_freezes_what_it_loaded():
     assert len(common._compiled_models) >= 1  # the example evidence's, new groups' default
     # PyMC's, PyTensor's and numba's objects are frozen: a full collection skips them
     assert gc.get_freeze_count() > 100_000
+
+
+def test_the_latest_rounds_of_recent_groups_are_fitted_before_their_dashboard_opens(
+    db, monkeypatch
+):
+    fitted_gid, token = _group(db)
+    for name, scen, direct, reading in MEMBERS[:3]:
+        _answer(db, fitted_gid, name, scen, direct, reading)
+    small, _ = _group(db)  # two members: too few to fit, nothing to do
+    for name, scen, direct, reading in MEMBERS[:2]:
+        _answer(db, small, name, scen, direct, reading)
+    keys = common.prefit_recent(common.settings.database_url(), 5, common.draws())
+    group = db.get_group(fitted_gid)
+    data = common.round_data(db, group, parse_evidence(group.evidence), round=1)
+    assert keys == [data.key]  # the key the dashboard asks for
+
+    def refit(*args, **kwargs):
+        raise AssertionError("the dashboard fitted the group again")
+
+    monkeypatch.setattr(common, "analyse", refit)
+    at = _page("app_pages/dashboard.py", group=fitted_gid, token=token).run()
+    assert not at.exception
+    assert "Fitted to 3 answers" in _texts(at)
+    # a database file that does not exist yet is not created to look for groups
+    missing = db.path.with_name("none.db")
+    assert common.prefit_recent(f"sqlite:///{missing}", 5, common.draws()) == []
+    assert not missing.exists()
 
 
 def test_with_live_on_every_download_button_is_enabled(db):
