@@ -9,18 +9,27 @@ the group model's warm-up as the server starts, before anyone opens a page, and
 import streamlit as st
 
 if __name__ == "__main__":  # a page view
+    import gc
+
     from app_pages.common import FACILITATOR_TOKENS
     from app_pages.routes import ROUTES, navigation_position
 
     st.set_page_config(page_title="Cruxboard", page_icon=":material/hub:", layout="wide")
-    st.navigation(
+    pages = st.navigation(
         [
             st.Page(r.file, title=r.title, icon=r.icon, url_path=r.url_path or None, default=i == 0)
             for i, r in enumerate(ROUTES)
         ],
         # A participant's link shows only their page; the facilitator keeps the menu.
         position=navigation_position(st.query_params, st.session_state.get(FACILITATOR_TOKENS, {})),
-    ).run()
+    )
+    try:
+        pages.run()
+    finally:
+        # What Streamlit's runner.postScriptGC did after every run, here after a whole page's
+        # run only: a Live dashboard's once-a-second check (a fragment) skips it (the option is
+        # off in .streamlit/config.toml).
+        gc.collect()
 else:  # the server, as it starts
     import importlib
     import sys

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,27 @@ def test_the_latest_rounds_of_recent_groups_are_fitted_before_their_dashboard_op
     missing = db.path.with_name("none.db")
     assert common.prefit_recent(f"sqlite:///{missing}", 5, common.draws()) == []
     assert not missing.exists()
+
+
+def test_garbage_is_collected_after_a_page_run_not_after_each_live_check(db):
+    # Streamlit's own collection after every run is off, so the Live check's run (a fragment,
+    # once a second) does not walk the heap; app.py collects after each whole page's run.
+    config = tomllib.loads((Path(__file__).parents[2] / ".streamlit/config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+    full = []
+
+    def count(phase, info):
+        if phase == "start" and info["generation"] == 2:
+            full.append(info)
+
+    gid, token = _group(db)
+    gc.callbacks.append(count)
+    try:
+        at = _page("app_pages/dashboard.py", group=gid, token=token).run()
+    finally:
+        gc.callbacks.remove(count)
+    assert not at.exception
+    assert full  # the page's run ended with a full collection
 
 
 def test_with_live_on_every_download_button_is_enabled(db):
