@@ -131,10 +131,10 @@ class WarmUp:
             self.error = f"{type(exc).__name__}: {exc}"
             _LOG.warning("Cruxboard: the model's warm-up failed (%s)", self.error)
         finally:
-            # Streamlit collects garbage in full after every script run, a fragment's timed
-            # rerun too; with PyMC, PyTensor and numba loaded that walks ~650 000 objects
-            # (0.3 s each time). Frozen, the objects loaded by now are skipped by every later
-            # collection, which then takes milliseconds.
+            # app.py collects garbage in full after every page run (and Streamlit did after
+            # every run, a Live check's too, until its own collection was turned off); with
+            # PyMC, PyTensor and numba loaded that walks ~650 000 objects (0.3 s each time).
+            # Frozen, the objects loaded by now are skipped by every later collection.
             gc.collect()
             gc.freeze()
             self.sampler_ready.set()
