@@ -1,9 +1,9 @@
 """What a Live dashboard costs, and the warm-up that spares the first fit.
 
 - The warm-up runs once per process, in the background, and freezes the objects it loaded:
-  Streamlit collects garbage in full after every script run, each timed check of a Live
-  dashboard too, and with PyMC, PyTensor and numba loaded that walk cost 0.3 s of a core
-  each time, twice a second per dashboard.
+  a full collection of garbage with PyMC, PyTensor and numba loaded walked them all, 0.3 s
+  of a core each time. Full collections now follow each whole page's run only (app.py), not
+  each timed check of a Live dashboard (Streamlit's own after every run is off).
 - Then it fits the latest round of the groups answered most recently, into the cache the
   pages read, so their dashboards open on a fit already made.
 - With Live on, every download button of the dashboard is enabled: the timed check is a
