@@ -24,6 +24,7 @@ from app_pages.routes import PAGES, URL_PATHS  # noqa: F401  (pages link through
 from model import Analysis, Response, analyse, validate_response
 from model.analysis import MIN_GROUP_FIT
 from model.example import EXAMPLE_EVIDENCE, example_responses
+from model.figures import SCREEN_MAX_PX
 from model.results import Stat
 from model.sampling import DEFAULT_TUNE
 from model.schema import to_group_data
@@ -34,7 +35,6 @@ from store import Group, Store
 if TYPE_CHECKING:
     from model import GroupSampler
 
-MAX_IMAGE_PX = 1460  # st.image re-encodes anything wider (its maximum content width)
 _LOG = get_logger(__name__)
 
 # Session-state keys that are not widgets (they survive page switches as they are).
@@ -380,7 +380,41 @@ def figure_png(
     scenario a crux compares): together they decide what the figure shows, so a rerun of
     the page draws nothing twice.
     """
-    return figure_bytes(_make(), "png", max_width_px=MAX_IMAGE_PX)
+    return figure_bytes(_make(), "png", max_width_px=SCREEN_MAX_PX)
+
+
+FIGURES_SHOWN = "figures_shown"  # {(key, n_draws, name, options)}: figures this session showed
+
+
+def shown_figure_png(key: str, name: str, options: tuple, make: Callable[[], Figure]) -> bytes:
+    """`figure_png` for the page, noting that this session has shown the figure.
+
+    The report then embeds the image the page showed instead of drawing it again
+    (`shown_pngs`).
+    """
+    png = figure_png(key, draws(), name, options, make)
+    shown = st.session_state.setdefault(FIGURES_SHOWN, set())
+    if len(shown) > 256:  # options changed many times: forget the older ones
+        shown.clear()
+    shown.add((key, draws(), name, options))
+    return png
+
+
+def shown_pngs(
+    key: str, options: Mapping[str, tuple], makes: Mapping[str, Callable[[], Figure]]
+) -> dict[str, bytes]:
+    """The images of `makes` this session has shown under `options[name]` (default ``()``).
+
+    Read from `figure_png`'s cache (drawn again only if the cache has dropped one); a figure
+    not shown so is left out, for the caller to draw.
+    """
+    shown = st.session_state.get(FIGURES_SHOWN, set())
+    out = {}
+    for name, make in makes.items():
+        opts = options.get(name, ())
+        if (key, draws(), name, opts) in shown:
+            out[name] = figure_png(key, draws(), name, opts, make)
+    return out
 
 
 # --- links, tokens and query parameters ------------------------------------------------------

@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from model import Analysis, Response, ResponseError, validate_response
-from model.figures import FIGURES, PNG_DPI, SAVE_FORMATS
+from model.figures import FIGURES, SAVE_FORMATS, png_dpi
 from model.io import responses_to_csv, responses_to_json
 from model.report import html_report
 from model.results import Result
@@ -87,9 +87,7 @@ def figure_bytes(fig: Figure, fmt: str, *, max_width_px: int | None = None) -> b
     """
     if fmt not in SAVE_FORMATS:
         raise ValueError(f"unknown figure format {fmt!r}; give one of {', '.join(SAVE_FORMATS)}")
-    dpi: float | str = "figure"
-    if fmt == "png":
-        dpi = PNG_DPI if max_width_px is None else min(PNG_DPI, max_width_px / fig.get_figwidth())
+    dpi = png_dpi(fig, max_width_px) if fmt == "png" else "figure"
     buf = BytesIO()
     fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
     return buf.getvalue()
@@ -123,9 +121,10 @@ def report_html(
     title: str,
     rounds: Sequence[RoundComparison] = (),
     note: str = "",
+    drawn: Mapping[str, bytes] | None = None,
 ) -> str:
-    """The one-file HTML report (`model.report.html_report`)."""
-    return html_report(analysis, title=title, rounds=rounds, note=note)
+    """The one-file HTML report (`model.report.html_report`; `drawn`: figures already drawn)."""
+    return html_report(analysis, title=title, rounds=rounds, note=note, drawn=drawn)
 
 
 def posterior_netcdf(analysis: Analysis) -> bytes:

@@ -12,14 +12,14 @@ import html
 import math
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from model import figures as _figures
 from model.analysis import Analysis
-from model.figures import DESCRIPTIONS, FIGURES, PNG_DPI
+from model.figures import DESCRIPTIONS, FIGURES, SCREEN_MAX_PX, png_dpi
 from model.headline import headline
 from model.meta import CAVEAT as META_CAVEAT
 from model.meta import MetaPredictions
@@ -123,37 +123,48 @@ def _wrap(table: str) -> str:
 
 
 def png_base64(fig: Any) -> str:
-    """A matplotlib Figure as base64 PNG text (150 dpi), for a data: URL."""
+    """A matplotlib Figure as base64 PNG text (at most `SCREEN_MAX_PX` wide), for a data: URL."""
     buf = BytesIO()
-    fig.savefig(buf, format="png", dpi=PNG_DPI)
+    fig.savefig(buf, format="png", dpi=png_dpi(fig, SCREEN_MAX_PX))
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _rendered_pngs(analysis: Analysis) -> dict[str, str] | None:
-    """Every figure as base64 PNG, drawn by `save_all` in two worker processes.
+def _rendered_pngs(analysis: Analysis, names: Sequence[str]) -> dict[str, str] | None:
+    """The figures `names` as base64 PNG, drawn by `save_all` in two worker processes.
 
     None if there is a single core or anything fails (a figure that cannot be drawn, or
     worker processes that cannot start): the caller then draws them one by one here, and
     names a figure that cannot be drawn.
     """
-    workers = min(2, len(os.sched_getaffinity(0)))
+    workers = min(2, len(os.sched_getaffinity(0)), len(names))
     if workers < 2:
         return None
     with tempfile.TemporaryDirectory(prefix="cruxboard-report-") as tmp:
         try:
-            paths = _figures.save_all(analysis, Path(tmp), formats=("png",), workers=workers)
+            paths = _figures.save_all(
+                analysis,
+                Path(tmp),
+                formats=("png",),
+                workers=workers,
+                names=names,
+                max_width_px=SCREEN_MAX_PX,
+            )
         except Exception:
             return None
         return {p.stem: base64.b64encode(p.read_bytes()).decode("ascii") for p in paths}
 
 
-def _figures_html(analysis: Analysis) -> str:
-    rendered = _rendered_pngs(analysis) or {}
+def _figures_html(analysis: Analysis, drawn: Mapping[str, bytes]) -> str:
+    rendered = {name: base64.b64encode(png).decode("ascii") for name, png in drawn.items()}
+    missing = [name for name in FIGURES if name not in rendered]
+    rendered.update((_rendered_pngs(analysis, missing) if missing else None) or {})
     parts = []
     for name, make in FIGURES.items():
         title = _FIGURE_TITLES.get(name, name)
         try:
-            if name in rendered and make is _figures.FIGURES.get(name):
+            if name in drawn:
+                data = rendered[name]  # drawn by the caller (the dashboard's image)
+            elif name in rendered and make is _figures.FIGURES.get(name):
                 data = rendered[name]  # drawn by the same function in a worker
             else:
                 data = png_base64(make(analysis))
@@ -517,8 +528,12 @@ def html_report(
     title: str = "Cruxboard report",
     rounds: Sequence[RoundComparison] = (),
     note: str = "",
+    drawn: Mapping[str, bytes] | None = None,
 ) -> str:
     """One self-contained HTML document: every figure and the summary numbers.
+
+    Each figure is a PNG at most `model.figures.SCREEN_MAX_PX` wide (150 dpi if narrower),
+    drawn here in two worker processes, unless `drawn` holds it already.
 
     Parameters
     ----------
@@ -530,6 +545,10 @@ def html_report(
         Optional round-to-round comparisons (`model.rounds.compare_rounds`).
     note : str
         Optional plain text under the title (e.g. how to reproduce the numbers).
+    drawn : mapping of str to bytes, optional
+        Figures of this analysis already drawn, as PNG bytes by their name in `FIGURES`
+        (the dashboard passes the images it shows, so its report draws only the rest).
+        The caller vouches that each is ``FIGURES[name](analysis)``.
 
     Returns
     -------
@@ -564,7 +583,7 @@ def html_report(
         _participants_html(result, evidence_ids),
         _rationales_html(analysis),
         "<h2>Figures</h2>",
-        _figures_html(analysis),
+        _figures_html(analysis, drawn or {}),
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 
 from app_pages import common, exports
+from app_pages.sections.figure import report_options
 from model import Analysis
 from model import figures as figs
 from model.rounds import RoundComparison
@@ -94,8 +96,14 @@ def render(
     stem = f"{slug(group.name)}-round{data.round}"
 
     def report() -> str:
+        # The figures the page has shown are embedded as shown; the report draws the rest.
+        drawn = common.shown_pngs(
+            data.key,
+            report_options(analysis.defaults),
+            {name: partial(make, analysis) for name, make in figs.FIGURES.items()},
+        )
         return exports.report_html(
-            analysis, title=title, rounds=comparisons, note=f"Reproduce: {command}"
+            analysis, title=title, rounds=comparisons, note=f"Reproduce: {command}", drawn=drawn
         )
 
     # The small files are held by their buttons, so a click works whichever run drew the

@@ -81,12 +81,8 @@ def render(result_meta: MetaPredictions, *, key: str, defaults: Defaults) -> Non
         )
         st.caption(f"{CAVEAT} Intervals: {meta.uncertainty}.")
         try:
-            png = common.figure_png(
-                key,
-                common.draws(),
-                "meta_predictions",
-                (),
-                partial(meta_figure, meta, defaults),
+            png = common.shown_figure_png(
+                key, "meta_predictions", (), partial(meta_figure, meta, defaults)
             )
         except ValueError as exc:  # a figure matplotlib cannot draw; the table above stands
             st.warning(f"This figure cannot be drawn: {common.md_escape(str(exc))}")

@@ -42,6 +42,7 @@ __all__ = [
     "MAX_ROWS",
     "PNG_DPI",
     "SAVE_FORMATS",
+    "SCREEN_MAX_PX",
     "SCENARIO_COLOURS",
     "camps",
     "consensus_weights",
@@ -49,6 +50,7 @@ __all__ = [
     "factor_spread",
     "meta_predictions",
     "participants_vs_consensus",
+    "png_dpi",
     "pools",
     "prior_vs_posterior",
     "save_all",
@@ -62,6 +64,20 @@ __all__ = [
 
 SAVE_FORMATS = ("png", "svg", "pdf")
 PNG_DPI = 150
+"""Resolution of PNG files (the exports)."""
+
+SCREEN_MAX_PX = 1460
+"""The widest a figure is drawn for a screen: the dashboard's images (Streamlit's widest
+content; it re-encodes a wider image) and the report's (its page is at most 1120 px wide).
+A figure wider than this at `PNG_DPI` is drawn at a lower resolution (12 in at 122 dpi);
+that also draws it faster (fewer pixels to fill and encode)."""
+
+
+def png_dpi(fig: Figure, max_width_px: int | None = None) -> float:
+    """The resolution to draw `fig` at: `PNG_DPI`, lowered to fit `max_width_px` if given."""
+    if max_width_px is None:
+        return PNG_DPI
+    return min(PNG_DPI, max_width_px / fig.get_figwidth())
 
 
 def consensus_weights(result: Result) -> dict[str, float] | None:
@@ -163,15 +179,23 @@ class _Drawn:
 
 
 _job: _Drawn | None = None  # a worker's analysis, set once per worker by `_start_job`
-_job_args: tuple[Path, tuple[str, ...]] | None = None
+_job_args: tuple[Path, tuple[str, ...], int | None] | None = None
 
 
-def _start_job(drawn: _Drawn, out_dir: Path, formats: tuple[str, ...]) -> None:
+def _start_job(
+    drawn: _Drawn, out_dir: Path, formats: tuple[str, ...], max_width_px: int | None
+) -> None:
     global _job, _job_args
-    _job, _job_args = drawn, (out_dir, formats)
+    _job, _job_args = drawn, (out_dir, formats, max_width_px)
 
 
-def _save_one(analysis: Analysis | _Drawn, name: str, out_dir: Path, formats) -> list[Path]:
+def _save_one(
+    analysis: Analysis | _Drawn,
+    name: str,
+    out_dir: Path,
+    formats,
+    max_width_px: int | None = None,
+) -> list[Path]:
     fig = FIGURES[name](analysis)
     paths = []
     for fmt in formats:
@@ -179,7 +203,7 @@ def _save_one(analysis: Analysis | _Drawn, name: str, out_dir: Path, formats) ->
         fig.savefig(
             path,
             format=fmt,
-            dpi=PNG_DPI if fmt == "png" else "figure",
+            dpi=png_dpi(fig, max_width_px) if fmt == "png" else "figure",
             metadata=_METADATA[fmt],
             **_PIL_KWARGS[fmt],
         )
@@ -220,10 +244,14 @@ def save_all(
     *,
     formats: Sequence[str] = SAVE_FORMATS,
     workers: int = 1,
+    names: Sequence[str] | None = None,
+    max_width_px: int | None = None,
 ) -> list[Path]:
-    """Write every figure of `FIGURES` in each format to `out_dir`; return the paths.
+    """Write every figure of `FIGURES` (or those in `names`) in each format to `out_dir`.
 
-    Files are named ``<figure>.<format>``; PNG at 150 dpi. `out_dir` is created if needed.
+    Returns the paths, in the order of `FIGURES`. Files are named ``<figure>.<format>``;
+    PNG at 150 dpi, or lower for a figure wider than `max_width_px` at 150 dpi (the report
+    passes `SCREEN_MAX_PX`). `out_dir` is created if needed.
     With `workers` > 1 the figures are drawn in that many worker processes (matplotlib's
     drawing holds the GIL, so threads would not help); the files are the same. As with any
     start method but fork, each worker first imports the caller's main script unless it was
@@ -233,7 +261,7 @@ def save_all(
     Raises
     ------
     ValueError
-        For a format other than png, svg or pdf.
+        For a format other than png, svg or pdf, or a name not in `FIGURES`.
     """
     formats = tuple(formats)
     bad = [f for f in formats if f not in SAVE_FORMATS]
@@ -241,11 +269,18 @@ def save_all(
         raise ValueError(
             f"unknown format(s) {bad or 'none given'}; give some of {', '.join(SAVE_FORMATS)}"
         )
+    unknown = sorted(set(names or ()) - set(FIGURES))
+    if unknown:
+        raise ValueError(f"unknown figure(s) {unknown}; give some of {', '.join(FIGURES)}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = list(FIGURES)
+    names = [n for n in FIGURES if names is None or n in names]
+    if not names:
+        return []
     if workers <= 1:
-        return [p for name in names for p in _save_one(analysis, name, out_dir, formats)]
+        return [
+            p for name in names for p in _save_one(analysis, name, out_dir, formats, max_width_px)
+        ]
     from concurrent.futures import ProcessPoolExecutor
 
     drawn = _Drawn(analysis.result, analysis.defaults)
@@ -253,6 +288,6 @@ def save_all(
         max_workers=min(workers, len(names)),
         mp_context=_pool_context(),
         initializer=_start_job,
-        initargs=(drawn, out_dir, formats),
+        initargs=(drawn, out_dir, formats, max_width_px),
     ) as pool:
         return [p for paths in pool.map(_save_in_job, names) for p in paths]

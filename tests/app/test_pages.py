@@ -351,7 +351,14 @@ def test_dashboard_with_no_answers_yet(db):
     assert any("Nobody has answered yet" in i.value for i in at.info)
 
 
-def test_dashboard_shows_the_group_and_the_exports_work(db):
+def test_dashboard_shows_the_group_and_the_exports_work(db, monkeypatch):
+    import model.report
+
+    asked = []  # the figures the report draws itself
+    real = model.report._rendered_pngs
+    monkeypatch.setattr(
+        model.report, "_rendered_pngs", lambda a, names: asked.append(names) or real(a, names)
+    )
     gid, token = _group(db)
     _seed_members(db, gid)
     at = _page("app_pages/dashboard.py", group=gid, token=token).run()
@@ -377,7 +384,12 @@ def test_dashboard_shows_the_group_and_the_exports_work(db):
     at.button(key="db_make_report").click().run()
     assert not at.exception
     assert "db_dl_report" in {b.key for b in at.download_button}
-    assert at.session_state["db_report"][1].startswith(b"<!DOCTYPE html>")
+    report = at.session_state["db_report"][1]
+    assert report.startswith(b"<!DOCTYPE html>")
+    assert report.count(b'src="data:image/png;base64,') == len(FIGURES)
+    # the images the page showed are embedded as they are; the report draws the two it
+    # did not show (the log trajectories, behind their toggle; the meta-predictions figure)
+    assert asked == [["trajectories_log", "meta_predictions"]]
     assert {f"db_dl_{f}_{fmt}" for f in FIGURES for fmt in ("png", "svg", "pdf")} <= keys
     # Live is on, and the downloads stay enabled (its check reruns only a fragment)
     assert at.toggle(key="db_live").value is True

@@ -662,3 +662,31 @@ def test_the_old_public_names_remain():
     for name in ("HDI_PROB", "PNG_DPI", "SAVE_FORMATS", "SCENARIO_COLOURS", "MAX_ROWS"):
         assert hasattr(figures, name)
     assert figures.HDI_PROB == 0.94 and figures.PNG_DPI == 150
+
+
+def _png_width(data: bytes) -> int:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big")
+
+
+def test_save_all_draws_the_figures_named_at_most_as_wide_as_asked(result, defaults, tmp_path):
+    """The report's use: some figures only, PNG at most `max_width_px` wide, else 150 dpi."""
+    fake = SimpleNamespace(result=result, defaults=defaults)
+    names = ["meta_predictions", "trajectories"]  # 9 in and 12 in wide
+    paths = figures.save_all(
+        fake, tmp_path, formats=("png",), names=names, max_width_px=figures.SCREEN_MAX_PX
+    )
+    assert [p.stem for p in paths] == ["trajectories", "meta_predictions"]  # FIGURES' order
+    assert {p.name for p in tmp_path.iterdir()} == {"trajectories.png", "meta_predictions.png"}
+    for path in paths:
+        inches = figures.FIGURES[path.stem](fake).get_figwidth()
+        expected = min(inches * figures.PNG_DPI, figures.SCREEN_MAX_PX)
+        assert abs(_png_width(path.read_bytes()) - expected) <= 1
+    assert abs(_png_width(paths[0].read_bytes()) - figures.SCREEN_MAX_PX) <= 1  # 12 in: capped
+    assert _png_width(paths[1].read_bytes()) == 9 * figures.PNG_DPI  # 9 in: 150 dpi
+    # the exports: 150 dpi whatever the width
+    full = figures.save_all(fake, tmp_path / "full", formats=("png",), names=["trajectories"])
+    assert _png_width(full[0].read_bytes()) == 12 * figures.PNG_DPI
+    with pytest.raises(ValueError, match="unknown figure"):
+        figures.save_all(fake, tmp_path, formats=("png",), names=["trajectoriez"])
+    assert figures.save_all(fake, tmp_path / "none", formats=("png",), names=[]) == []

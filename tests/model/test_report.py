@@ -175,3 +175,34 @@ def test_a_figure_that_cannot_be_drawn_is_named_not_fatal(fitted, monkeypatch):
     report = html_report(analysis)
     assert "<img" not in report
     assert "could not be drawn (Unknown symbol: \\foo &lt;b&gt;)" in report
+
+
+def test_figures_already_drawn_are_embedded_as_given_and_only_the_rest_drawn(fitted, monkeypatch):
+    """The dashboard passes the images it has shown; the report draws only the others, at
+    most `SCREEN_MAX_PX` wide (the page's width), in worker processes."""
+    import model.report
+    from model.figures import PNG_DPI, SCREEN_MAX_PX
+
+    analysis, _ = fitted
+    asked = []
+    real = model.report._rendered_pngs
+
+    def recording(analysis, names):
+        asked.append(list(names))
+        return real(analysis, names)
+
+    monkeypatch.setattr(model.report, "_rendered_pngs", recording)
+    shown = b"\x89PNG\r\n\x1a\n" + b"the dashboard's image of the pools"
+    report = html_report(analysis, drawn={"pools": shown})
+    assert asked == [[name for name in FIGURES if name != "pools"]]
+    parsed = _Parsed()
+    parsed.feed(report)
+    assert len(parsed.images) == len(FIGURES)
+    pngs = {
+        img["alt"]: base64.b64decode(img["src"].removeprefix("data:image/png;base64,"))
+        for img in parsed.images
+    }
+    assert shown in pngs.values()
+    widths = [int.from_bytes(png[16:20], "big") for png in pngs.values() if png != shown]
+    assert max(widths) <= SCREEN_MAX_PX  # the 12-13 in figures: capped
+    assert 9 * PNG_DPI in widths  # the 9 in wide meta-predictions figure: 150 dpi
