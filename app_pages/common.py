@@ -69,6 +69,18 @@ WARM_UP_DRAWS = 20  # per chain, and as many tuning steps: the compile is what i
 PREFIT_GROUPS = 3  # the groups answered most recently, whose latest round is fitted at start
 
 
+def _start_figure_workers() -> None:
+    # The report draws its figures in worker processes forked from a server that has
+    # imported matplotlib: started here, the first report does not wait about two seconds
+    # for it. It returns at once (the server imports in its own process).
+    from model import figures
+
+    try:
+        figures.start_workers()
+    except Exception as exc:  # noqa: BLE001  (the report then starts it, or draws in-process)
+        _LOG.warning("Cruxboard: the figure workers' server did not start (%s)", exc)
+
+
 @dataclass
 class WarmUp:
     """The process's one warm-up of the group model, run in a background thread.
@@ -77,8 +89,9 @@ class WarmUp:
     from the on-disk cache when an earlier process or `scripts/setup.sh` compiled it) and
     runs `analyse` once on a small example group, so a page's first real fit only swaps its
     data in (`compiled` is then set). Then it fits the latest round of the groups answered
-    most recently (`prefit_recent`), so their dashboards open on a fit already made, and
-    sets `done`. Pages read `phase` and `elapsed` to say what a wait is for.
+    most recently (`prefit_recent`), so their dashboards open on a fit already made, starts
+    the server the report's figure workers fork from, and sets `done`. Pages read `phase`
+    and `elapsed` to say what a wait is for.
     """
 
     database_url: str  # the groups to fit once the model is compiled (as the server starts)
@@ -108,6 +121,7 @@ class WarmUp:
         except Exception as exc:  # noqa: BLE001  (their dashboards then fit when opened)
             _LOG.warning("Cruxboard: fitting recent groups at start failed (%s)", exc)
         finally:
+            _start_figure_workers()
             self.phase = "ready" if self.error is None else "failed"
             self.seconds = time.monotonic() - self.started
             if self.error is None:

@@ -18,11 +18,15 @@ submit  a new member fills in the Elicit page and submits, with 0 and with 3 Liv
         "Saved" reaches the member's browser (a websocket frame): the rest of the wait is
         the browser drawing the page, here on the same two cores as the server and the
         dashboards' browsers.
+report  the facilitator of a group of 100 (goal 5) opens the dashboard, waits for its
+        numbers and figures, goes to Exports and clicks "Make the report": seconds from the
+        click until the report's download button shows (the report made). A new page each
+        time (the report is held per session); the fit is made once.
 
 Prints one table of medians. The machine has 2 shared cores: run it when it is quiet.
 --root measures another checkout with this venv (e.g. the commit before a change, unpacked
 with `git archive <commit> | tar -x -C DIR`).
-Usage: python benchmarks/bench_app.py [--only start idle submit] [--repeats 5] [--root DIR]
+Usage: python benchmarks/bench_app.py [--only start idle submit report] [--repeats 5] [--root DIR]
        [--cold]
 """
 
@@ -49,7 +53,7 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from model.example import EXAMPLE_EVIDENCE, example_responses  # noqa: E402
 from store import Store  # noqa: E402
-from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, free_port, wait_until_idle  # noqa: E402
 
 MEMBERS = 12
 IDLE_SECONDS = 20.0
@@ -282,6 +286,32 @@ def measure_submit(root: Path, tmp: Path, browser, *, dashboards: int, repeats: 
     return times
 
 
+# --- report ---------------------------------------------------------------------------------------
+
+REPORT_MEMBERS = 100
+
+
+def measure_report(root: Path, tmp: Path, browser, *, repeats: int) -> list[float]:
+    db = tmp / "report.db"
+    gid, token = _group(db, REPORT_MEMBERS)
+    times = []
+    with _server(root, db, tmp / "report.log") as (_, base):
+        _wait_until(lambda: _model_ready(base), "the model's warm-up")
+        for _ in range(repeats):
+            page = _open_dashboard(browser, base, gid, token)
+            _wait_text(page, ".st-key-db_fit_note", f"Fitted to {REPORT_MEMBERS} answers")
+            wait_until_idle(page, WAIT_MS)  # every figure drawn, no Live check running
+            page.get_by_role("tab", name="Exports").click()
+            make = page.locator(".st-key-db_make_report button").first  # then its help icon
+            make.wait_for(timeout=WAIT_MS)
+            start = time.monotonic()
+            make.click()
+            page.locator(".st-key-db_dl_report button").wait_for(timeout=WAIT_MS)
+            times.append(time.monotonic() - start)
+            page.context.close()
+    return times
+
+
 # --- the table ------------------------------------------------------------------------------------
 
 
@@ -292,13 +322,13 @@ def _med(values) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--only", nargs="+", choices=["start", "idle", "submit"])
+    ap.add_argument("--only", nargs="+", choices=["start", "idle", "submit", "report"])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout to measure")
     ap.add_argument("--cold", action="store_true", help="start: empty compile caches")
     ap.add_argument("--keep", type=Path, help="keep the databases and server logs here")
     args = ap.parse_args()
-    only = set(args.only or ["start", "idle", "submit"])
+    only = set(args.only or ["start", "idle", "submit", "report"])
     root = args.root.resolve()
     print(f"root: {root}; load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
     if args.keep:
@@ -368,6 +398,16 @@ def _measure(only: set[str], root: Path, tmp: Path, args: argparse.Namespace) ->
                             _med(t[1] for t in times),
                         )
                     )
+        if "report" in only:
+            times = measure_report(root, tmp, browser, repeats=args.repeats)
+            rows.append(
+                (
+                    f"report: click 'Make the report' to its download button, group of "
+                    f"{REPORT_MEMBERS}, dashboard drawn",
+                    "each run: " + ", ".join(f"{t:.2f}" for t in times),
+                    _med(times),
+                )
+            )
         browser.close()
     return rows
 

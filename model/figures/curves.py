@@ -90,6 +90,9 @@ def _panel(
         # panels made this figure take two seconds to draw (matplotlib's tick layout).
         ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0,)))
         ax.yaxis.set_minor_locator(NullLocator())
+        # As percentages, as on the Elicit page's sketches; plain text, where matplotlib's
+        # 10^k labels are mathtext, whose parser a fresh worker process builds first.
+        ax.yaxis.set_major_formatter(FuncFormatter(_percent))
 
 
 def trajectories(

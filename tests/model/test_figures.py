@@ -174,6 +174,20 @@ def test_trajectories_log_view_is_inverted_so_up_is_more_aligned(defaults):
     assert math.isclose(actual[0], m)  # the log view plots the misalignment rate itself
 
 
+def test_trajectories_log_view_reads_as_percentages_as_the_sketches_do(defaults):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = figures.trajectories(defaults, yscale="log")
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    assert ax.get_ylim() == pytest.approx((1.0, 1e-6))
+    shown = [
+        t.get_text() for t in ax.get_yticklabels() if 1e-6 * 0.999 <= t.get_position()[1] <= 1.001
+    ]
+    # a decade at a time from 10^-6 (the need line's end) up to a rate of 1
+    assert shown == ["0.0001 %", "0.001 %", "0.01 %", "0.1 %", "1 %", "10 %", "100 %"]
+
+
 def test_trajectories_log_view_states_the_end_ratio_of_the_curves(defaults):
     fig = figures.trajectories(defaults, yscale="log")
     curves = scenario_curves(defaults)
