@@ -420,14 +420,17 @@ def shown_pngs(
     """The images of `makes` this session has shown under `options[name]` (default ``()``).
 
     Read from `figure_png`'s cache (drawn again only if the cache has dropped one); a figure
-    not shown so is left out, for the caller to draw.
+    not shown so, or that cannot be drawn again, is left out, for the caller to draw.
     """
     shown = st.session_state.get(FIGURES_SHOWN, set())
     out = {}
     for name, make in makes.items():
         opts = options.get(name, ())
         if (key, draws(), name, opts) in shown:
-            out[name] = figure_png(key, draws(), name, opts, make)
+            try:
+                out[name] = figure_png(key, draws(), name, opts, make)
+            except ValueError:  # the report names a figure it cannot draw
+                continue
     return out
 
 
