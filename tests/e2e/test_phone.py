@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app_pages.exports import PNG_DPI
 from model.example import EXAMPLE_EVIDENCE
+from model.figures import PNG_DPI
 from model.schema import validate_response
 from priors import parse_evidence
 from store import Store
