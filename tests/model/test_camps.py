@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -387,28 +386,20 @@ def test_example_group_recovers_its_worldviews(defaults):
     assert adjusted_rand_index(views, _labels(camps)) >= 0.8
 
 
-def test_hundred_members_are_quick(rng, defaults):
+def test_a_hundred_members_in_two_camps(rng, defaults):
+    """Its time is a benchmark's row (benchmarks/bench_parts.py), not asserted here."""
     data, _ = simulate(rng, defaults, [50, 50], centres=[{SIGNAL: 0.2}, {SIGNAL: 0.02}])
-    seconds = []
-    for _ in range(3):
-        start = time.perf_counter()
-        camps = find_camps(data)
-        seconds.append(time.perf_counter() - start)
-    print(f"find_camps, 100 members: best of 3 {min(seconds) * 1000:.0f} ms")
-    assert camps.k == 2
-    assert min(seconds) < 0.2
+    assert find_camps(data).k == 2
 
 
 @pytest.mark.slow
-def test_ten_thousand_members_in_bounded_time(rng, defaults):
+def test_ten_thousand_members_are_fitted_on_a_subsample_and_all_assigned(rng, defaults):
+    """Bounded time by construction (a subsample of 2,000); the time itself is a benchmark's
+    row (benchmarks/bench_parts.py), not asserted here."""
     data, truth = simulate(
         rng, defaults, [5000, 5000], centres=[{SIGNAL: 0.2}, {SIGNAL: 0.02}], missing=0.05
     )
-    start = time.perf_counter()
     camps = find_camps(data)
-    seconds = time.perf_counter() - start
-    print(f"find_camps, 10,000 members: {seconds:.2f} s, k = {camps.k}")
-    assert seconds < 3.0
     assert "subsample of 2,000 of 10,000" in camps.method
     assert len(camps.members) == 10_000
     assert min(c.size for c in camps.camps) >= MIN_CAMP

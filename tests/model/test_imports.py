@@ -33,7 +33,6 @@ HEAVY = {
     "matplotlib",
     "xarray",
 }
-BAD_FILE_SECONDS = 10.0
 
 
 def _python(code: str) -> subprocess.CompletedProcess:
@@ -125,14 +124,16 @@ def _aggregate_bad_file(tmp_path, *flags: str) -> tuple[subprocess.CompletedProc
     return proc, time.perf_counter() - start, out
 
 
-def test_command_line_refuses_a_bad_file_fast_and_writes_nothing(tmp_path):
-    proc, seconds, out = _aggregate_bad_file(tmp_path)
+def test_command_line_refuses_a_bad_file_and_writes_nothing(tmp_path):
+    """How fast: `test_command_line_refusal_loads_no_heavy_library` below checks why it is
+    fast; the time is the benchmarks' (benchmarks/bench_cli.py, bench_fit.py), not asserted
+    here."""
+    proc, _, out = _aggregate_bad_file(tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert "looks like a percentage" in proc.stderr
     assert proc.stdout == ""
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
-    assert seconds < BAD_FILE_SECONDS, f"refusing a bad file took {seconds:.1f} s"
 
 
 def test_command_line_refusal_loads_no_heavy_library(tmp_path):

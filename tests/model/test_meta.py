@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -346,23 +345,12 @@ def _random_group(n: int, seed: int = 0) -> list[Response]:
     return [_response(f"m{i}", c, f) for i, (c, f) in enumerate(zip(cred, fore, strict=True))]
 
 
-def test_the_bootstrap_is_fast_and_bounded():
-    """Goal: under 50 ms at 1,000 members (about 12 ms measured alone); the resamples shrink
-    so that members × resamples stays at 2,000,000 (at least 200). Asserted with room for a
-    shared machine."""
+def test_the_bootstrap_is_bounded():
+    """The resamples shrink so that members × resamples stays at 2,000,000 (at least 200).
+    Its time is a benchmark's row (benchmarks/bench_parts.py), not asserted here."""
     assert resample_count(1000) == RESAMPLES and resample_count(10_000) == 200
     assert resample_count(10**6) == 200
-    for n, limit in ((1000, 0.2), (10_000, 0.5)):
-        group = _random_group(n)
-        best = min(_timed(meta_predictions, group) for _ in range(3))
-        assert best < limit, f"{n} members: {best * 1000:.0f} ms"
     assert meta_predictions(_random_group(10_000)).resamples == 200
-
-
-def _timed(f, *args) -> float:
-    start = time.perf_counter()
-    f(*args)
-    return time.perf_counter() - start
 
 
 # --- the figure and the report ----------------------------------------------------------------

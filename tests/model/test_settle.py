@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 
 import numpy as np
 import pytest
@@ -433,34 +432,6 @@ def test_sampled_pairs_rank_a_large_group_as_the_exact_computation_does(defaults
     assert [s.item for s in sampled] == [s.item for s in sub] == [SETTLES, FLAT, OPPOSITE]
     for s, x in zip(sampled, sub, strict=True):
         assert s.vod.mean == pytest.approx(x.vod.mean, abs=0.01)
-
-
-def _best_of_three(*args) -> float:
-    seconds = []
-    for _ in range(3):
-        start = time.perf_counter()
-        what_would_settle_it(*args)
-        seconds.append(time.perf_counter() - start)
-    return min(seconds)
-
-
-def test_speed_at_100_and_10000_members(defaults):
-    """Goal: under 0.1 s at 100 members (about 20 ms measured alone, with the shipped counts
-    and likelihood items and a question, 4,000 consensus draws) and bounded at 10,000 (about
-    0.1 s: the pairs, and so the members computed with, are capped). Asserted with room for
-    a shared machine."""
-    question = parse_evidence(
-        '[[evidence]]\nid = "q"\nkind = "question"\ntext = "t"\n'
-        "default_likelihood = { A = 0.2, B = 0.5, C = 0.3, D = 0.6 }\n"
-    )
-    evidence = (*defaults.evidence, *question)
-    c = np.random.default_rng(0).dirichlet(np.ones(4) * 20, size=4000)
-    hdi(np.arange(5.0))  # ArviZ's import is the analysis's, not this part's
-    for n, limit in ((100, 0.2), (10_000, 0.6)):
-        group = example_responses(n=n, evidence=evidence, defaults=defaults)
-        ups = [update(r, evidence=evidence, defaults=defaults) for r in group]
-        best = _best_of_three(ups, evidence, defaults, c)
-        assert best < limit, f"{n} members: {best * 1000:.0f} ms"
 
 
 def test_bad_arguments_say_what_to_give(defaults):
