@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, exports
+from app_pages import ahead, common, exports
 from app_pages.sections import argument, believes, disagrees, downloads
 from app_pages.sections import members as members_section
 from app_pages.sections import meta as meta_section
@@ -262,6 +262,11 @@ def main() -> None:
         st.error("The group cannot be analysed: " + common.md_escape(str(exc)))
         return
     result = analysis.result
+    # the figures the report would draw itself: drawn ahead while the page draws its own
+    unshown = believes.trajectories_unshown(defaults)
+    if not result.meta_predictions.known:
+        unshown += ("meta_predictions",)
+    ahead.draw_ahead((data.key, common.draws()), analysis, unshown)
     _diagnostics(result)
     argument.headline(result, defaults)
     if not result.fitted:

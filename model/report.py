@@ -11,10 +11,8 @@ import base64
 import html
 import math
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 from model import figures as _figures
@@ -130,28 +128,19 @@ def png_base64(fig: Any) -> str:
 
 
 def _rendered_pngs(analysis: Analysis, names: Sequence[str]) -> dict[str, str] | None:
-    """The figures `names` as base64 PNG, drawn by `save_all` in two worker processes.
+    """The figures `names` as base64 PNG, drawn by `draw_pngs` in up to two worker processes.
 
     None if there is a single core or anything fails (a figure that cannot be drawn, or
     worker processes that cannot start): the caller then draws them one by one here, and
     names a figure that cannot be drawn.
     """
-    workers = min(2, len(os.sched_getaffinity(0)), len(names))
-    if workers < 2:
+    if len(os.sched_getaffinity(0)) < 2:
         return None
-    with tempfile.TemporaryDirectory(prefix="cruxboard-report-") as tmp:
-        try:
-            paths = _figures.save_all(
-                analysis,
-                Path(tmp),
-                formats=("png",),
-                workers=workers,
-                names=names,
-                max_width_px=SCREEN_MAX_PX,
-            )
-        except Exception:
-            return None
-        return {p.stem: base64.b64encode(p.read_bytes()).decode("ascii") for p in paths}
+    try:
+        pngs = _figures.draw_pngs(analysis, names, workers=2, max_width_px=SCREEN_MAX_PX)
+    except Exception:
+        return None
+    return {name: base64.b64encode(png).decode("ascii") for name, png in pngs.items()}
 
 
 def _figures_html(analysis: Analysis, drawn: Mapping[str, bytes]) -> str:

@@ -8,7 +8,7 @@ from functools import partial
 
 import streamlit as st
 
-from app_pages import common, exports
+from app_pages import ahead, common, exports
 from app_pages.sections.figure import report_options
 from model import Analysis
 from model import figures as figs
@@ -99,8 +99,9 @@ def render(
     stem = f"{slug(group.name)}-round{data.round}"
 
     def report() -> str:
-        # The figures the page has shown are embedded as shown; the report draws the rest.
-        drawn = common.shown_pngs(
+        # The figures the page has shown are embedded as shown, those drawn ahead as drawn;
+        # the report draws the rest.
+        drawn = ahead.drawn_ahead((data.key, n_draws)) | common.shown_pngs(
             data.key,
             report_options(analysis.defaults),
             {name: partial(make, analysis) for name, make in figs.FIGURES.items()},

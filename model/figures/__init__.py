@@ -13,6 +13,8 @@ Each analysis figure is ``name(result, defaults, ...)``; `FIGURES` calls them al
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +49,7 @@ __all__ = [
     "camps",
     "consensus_weights",
     "crux",
+    "draw_pngs",
     "factor_spread",
     "meta_predictions",
     "participants_vs_consensus",
@@ -179,14 +182,20 @@ class _Drawn:
 
 
 _job: _Drawn | None = None  # a worker's analysis, set once per worker by `_start_job`
-_job_args: tuple[Path, tuple[str, ...], int | None] | None = None
+_job_args: tuple[Path | None, tuple[str, ...], int | None] | None = None
 
 
 def _start_job(
-    drawn: _Drawn, out_dir: Path, formats: tuple[str, ...], max_width_px: int | None
+    drawn: _Drawn,
+    out_dir: Path | None,
+    formats: tuple[str, ...],
+    max_width_px: int | None,
+    nice: int = 0,
 ) -> None:
     global _job, _job_args
     _job, _job_args = drawn, (out_dir, formats, max_width_px)
+    if nice:
+        os.nice(nice)
 
 
 def _save_one(
@@ -213,6 +222,19 @@ def _save_one(
 
 def _save_in_job(name: str) -> list[Path]:
     return _save_one(_job, name, *_job_args)
+
+
+def _png_in_job(name: str) -> tuple[str, bytes]:
+    fig = FIGURES[name](_job)
+    buf = io.BytesIO()
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=png_dpi(fig, _job_args[2]),
+        metadata=_METADATA["png"],
+        **_PIL_KWARGS["png"],
+    )
+    return name, buf.getvalue()
 
 
 def _pool_context():
@@ -291,3 +313,36 @@ def save_all(
         initargs=(drawn, out_dir, formats, max_width_px),
     ) as pool:
         return [p for paths in pool.map(_save_in_job, names) for p in paths]
+
+
+def draw_pngs(
+    analysis: Analysis,
+    names: Sequence[str],
+    *,
+    workers: int = 2,
+    max_width_px: int | None = None,
+    nice: int = 0,
+) -> dict[str, bytes]:
+    """The figures `names` as PNG bytes (as `save_all` writes them), drawn in worker processes.
+
+    Always in at most `workers` worker processes, at least one, even for one figure: a
+    caller that must not spend its own process's time drawing (a web server, whose threads
+    share one interpreter lock) gets nothing drawn in it. `nice` lowers the workers'
+    priority (see ``os.nice``), for drawing ahead of a request. Raises what a figure raises.
+    """
+    unknown = sorted(set(names) - set(FIGURES))
+    if unknown:
+        raise ValueError(f"unknown figure(s) {unknown}; give some of {', '.join(FIGURES)}")
+    names = [n for n in FIGURES if n in names]
+    if not names:
+        return {}
+    from concurrent.futures import ProcessPoolExecutor
+
+    drawn = _Drawn(analysis.result, analysis.defaults)
+    with ProcessPoolExecutor(
+        max_workers=max(1, min(workers, len(names))),
+        mp_context=_pool_context(),
+        initializer=_start_job,
+        initargs=(drawn, None, ("png",), max_width_px, nice),
+    ) as pool:
+        return dict(pool.map(_png_in_job, names))

@@ -8,6 +8,7 @@ three answers, so the whole module fits the model only a few times.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from contextlib import closing
@@ -352,12 +353,31 @@ def test_dashboard_with_no_answers_yet(db):
 
 
 def test_dashboard_shows_the_group_and_the_exports_work(db, monkeypatch):
+    import model.figures
     import model.report
+    from app_pages import ahead as app_ahead
 
     asked = []  # the figures the report draws itself
     real = model.report._rendered_pngs
     monkeypatch.setattr(
         model.report, "_rendered_pngs", lambda a, names: asked.append(names) or real(a, names)
+    )
+    ahead = []  # the figures drawn ahead, and their images
+    real_draw = model.figures.draw_pngs
+
+    def draw_pngs(a, names, **kwargs):
+        ahead.append((tuple(names), kwargs["nice"], real_draw(a, names, **kwargs)))
+        return ahead[-1][2]
+
+    monkeypatch.setattr(model.figures, "draw_pngs", draw_pngs)
+    monkeypatch.setattr(app_ahead, "_jobs", type(app_ahead._jobs)())
+    monkeypatch.setattr(app_ahead, "DELAY_SECONDS", 0.0)
+    unshown = []  # what each run of the page expects not to show (the report's to draw)
+    real_ahead = app_ahead.draw_ahead
+    monkeypatch.setattr(
+        app_ahead,
+        "draw_ahead",
+        lambda k, a, names: unshown.append(names) or real_ahead(k, a, names),
     )
     gid, token = _group(db)
     _seed_members(db, gid)
@@ -381,15 +401,22 @@ def test_dashboard_shows_the_group_and_the_exports_work(db, monkeypatch):
     assert {"db_dl_csv", "db_dl_json", "db_dl_evidence", "db_dl_netcdf"} <= keys
     # The report is made on request, then held by its download button.
     assert "db_dl_report" not in keys
+    for job in app_ahead._jobs.values():  # drawn ahead: let it finish before the click
+        job.future.result(timeout=120)
     at.button(key="db_make_report").click().run()
     assert not at.exception
     assert "db_dl_report" in {b.key for b in at.download_button}
     report = at.session_state["db_report"][1]
     assert report.startswith(b"<!DOCTYPE html>")
     assert report.count(b'src="data:image/png;base64,') == len(FIGURES)
-    # the images the page showed are embedded as they are; the report draws the two it
-    # did not show (the log trajectories, behind their toggle; the meta-predictions figure)
-    assert asked == [["trajectories_log", "meta_predictions"]]
+    # the images the page showed are embedded as they are; the two it did not show (the
+    # log trajectories, behind their toggle; the meta-predictions figure) were drawn ahead,
+    # at a lower priority, once the page was drawn: the report draws nothing itself
+    assert [names for names, *_ in ahead] == [("trajectories_log", "meta_predictions")]
+    assert ahead[0][1] > 0
+    assert asked == []
+    for png in ahead[0][2].values():
+        assert b'src="data:image/png;base64,' + base64.b64encode(png) + b'"' in report
     assert {f"db_dl_{f}_{fmt}" for f in FIGURES for fmt in ("png", "svg", "pdf")} <= keys
     # Live is on, and the downloads stay enabled (its check reruns only a fragment)
     assert at.toggle(key="db_live").value is True
@@ -421,10 +448,14 @@ def test_dashboard_shows_the_group_and_the_exports_work(db, monkeypatch):
     # log(0.05/0.15) - log(0.4/0.4)
     assert pair.loc["prior (stated credences)", column] == "-1.10"
 
-    # the trajectories on a log axis with another "what we need" factor
-    at.toggle(key="db_traj_log").set_value(True)
+    # the trajectories on a log axis (the report's log view is then the page's), and with
+    # another "what we need" factor (neither is the report's)
+    at.toggle(key="db_traj_log").set_value(True).run()
+    assert unshown[-1] == ("trajectories", "meta_predictions")
     at.number_input(key="db_need_factor").set_value(30.0).run()
     assert not at.exception
+    assert unshown[-1] == ("trajectories", "trajectories_log", "meta_predictions")
+    assert len(ahead) == 1  # once per fit
 
     # the export functions behind the download buttons
     from app_pages import exports

@@ -704,3 +704,24 @@ def test_save_all_draws_the_figures_named_at_most_as_wide_as_asked(result, defau
     with pytest.raises(ValueError, match="unknown figure"):
         figures.save_all(fake, tmp_path, formats=("png",), names=["trajectoriez"])
     assert figures.save_all(fake, tmp_path / "none", formats=("png",), names=[]) == []
+
+
+def test_draw_pngs_draws_in_worker_processes_what_save_all_writes(
+    result, defaults, tmp_path, monkeypatch
+):
+    """Drawing ahead for the app's report: the same bytes, never drawn in the caller."""
+    fake = SimpleNamespace(result=result, defaults=defaults)
+    names = ["meta_predictions", "trajectories"]
+    pngs = figures.draw_pngs(fake, names, max_width_px=figures.SCREEN_MAX_PX, nice=5)
+    assert list(pngs) == ["trajectories", "meta_predictions"]  # FIGURES' order
+    paths = figures.save_all(
+        fake, tmp_path, formats=("png",), names=names, max_width_px=figures.SCREEN_MAX_PX
+    )
+    assert pngs == {p.stem: p.read_bytes() for p in paths}
+    # one figure goes to a worker process too (its process imported the figures afresh, so
+    # this caller's patched registry is not what draws it)
+    monkeypatch.setitem(figures.FIGURES, "camps", lambda a: pytest.fail("drawn in the caller"))
+    assert _png_width(figures.draw_pngs(fake, ["camps"])["camps"]) > 0
+    with pytest.raises(ValueError, match="unknown figure"):
+        figures.draw_pngs(fake, ["trajectoriez"])
+    assert figures.draw_pngs(fake, []) == {}
