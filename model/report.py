@@ -522,7 +522,8 @@ def html_report(
     """One self-contained HTML document: every figure and the summary numbers.
 
     Each figure is a PNG at most `model.figures.SCREEN_MAX_PX` wide (150 dpi if narrower),
-    drawn here in two worker processes, unless `drawn` holds it already.
+    drawn in up to two worker processes (here only on a single core, or if the workers fail),
+    unless `drawn` holds it already.
 
     Parameters
     ----------
