@@ -21,7 +21,9 @@ submit  a new member fills in the Elicit page and submits, with 0 and with 3 Liv
 report  the facilitator of a group of 100 (goal 5) opens the dashboard, waits for its
         numbers and figures, goes to Exports and clicks "Make the report": seconds from the
         click until the report's download button shows (the report made). A new page each
-        time (the report is held per session); the fit is made once.
+        time (the report is held per session); the fit is made once, so the first run is
+        the first page on that fit (the figures the page does not show were drawn ahead
+        while it drew its own, app_pages/ahead.py) and later ones find them drawn.
 
 Prints one table of medians. The machine has 2 shared cores: run it when it is quiet.
 --root measures another checkout with this venv (e.g. the commit before a change, unpacked
