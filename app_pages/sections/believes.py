@@ -131,7 +131,6 @@ def scheming(key: str, result: Result, analysis: Analysis) -> None:
     )
 
 
-@st.fragment
 def trajectories_unshown(defaults: Defaults) -> tuple[str, ...]:
     """The report's trajectories (`report_options`) that this run's toggles leave unshown."""
     factor = float(st.session_state.get("db_need_factor", defaults.need.factor_per_decade))
@@ -140,6 +139,7 @@ def trajectories_unshown(defaults: Defaults) -> tuple[str, ...]:
     return ("trajectories",) if st.session_state.get("db_traj_log") else ("trajectories_log",)
 
 
+@st.fragment
 def trajectories(key: str, defaults: Defaults, result: Result) -> None:
     """The scenarios' trajectories, weighted by the group's posterior."""
     st.header("Trajectories, weighted by the group's posterior")
