@@ -14,7 +14,7 @@ from store import schema
 from store.checks import check_id, check_round, check_text, payload_json
 from store.engine import open_engine, resolve_url, transaction
 from store.errors import DuplicateRevisionError, NotFoundError
-from store.groupfile import export_dict, parse_export
+from store.groupfile import parse_export
 from store.records import Group, ImportedGroup, Participant, Revision, StatusChange
 from store.rows import (
     GROUP_COLUMNS,
@@ -25,7 +25,7 @@ from store.rows import (
     participant_from,
     revision_from,
 )
-from store.status import STATUS_COLUMNS, current, refusal, set_aside_ids, status_from
+from store.status import all_changes, change_status, current, refuse_set_aside, set_aside_ids
 from store.tokens import (
     hash_token,
     new_group_id,
@@ -34,6 +34,7 @@ from store.tokens import (
     plausible_token,
     same_hash,
 )
+from store.transfer import read_group, write_group
 
 
 class Store:
@@ -330,7 +331,7 @@ class Store:
                     f"round {round} is not open: the group is in round {found.current_round}; "
                     f"answers go to rounds 1 to {found.current_round}"
                 )
-            _refuse_set_aside(current(conn, found.group_id, [participant_id]).get(participant_id))
+            refuse_set_aside(current(conn, found.group_id, [participant_id]).get(participant_id))
             newest = conn.execute(
                 select(schema.revisions.c.round, schema.revisions.c.payload)
                 .where(schema.revisions.c.participant_id == participant_id)
@@ -541,12 +542,7 @@ class Store:
         if not plausible_group_id(group_id):
             return []
         with self._transaction() as conn:
-            rows = conn.execute(
-                select(*STATUS_COLUMNS)
-                .where(schema.participant_status.c.group_id == group_id)
-                .order_by(schema.participant_status.c.id)
-            ).all()
-        return [status_from(row) for row in rows]
+            return all_changes(conn, group_id)
 
     # -- export and import ----------------------------------------------------------------
 
@@ -569,32 +565,10 @@ class Store:
         if not plausible_group_id(group_id):
             raise NotFoundError(f"no group with id {group_id!r}; check the link")
         with self._transaction() as conn:  # one snapshot of all four tables
-            group_row = conn.execute(
-                select(*GROUP_COLUMNS).where(schema.groups.c.id == group_id)
-            ).first()
-            if group_row is None:
-                raise NotFoundError(f"no group with id {group_id!r}; check the link")
-            participant_rows = conn.execute(
-                select(*PARTICIPANT_COLUMNS)
-                .where(schema.participants.c.group_id == group_id)
-                .order_by(schema.participants.c.id)
-            ).all()
-            revision_rows = conn.execute(
-                select(schema.revisions)
-                .where(schema.revisions.c.group_id == group_id)
-                .order_by(schema.revisions.c.id)
-            ).all()
-            status_rows = conn.execute(
-                select(*STATUS_COLUMNS)
-                .where(schema.participant_status.c.group_id == group_id)
-                .order_by(schema.participant_status.c.id)
-            ).all()
-        return export_dict(
-            group_from(group_row),
-            [participant_from(row) for row in participant_rows],
-            [revision_from(row) for row in revision_rows],
-            [status_from(row) for row in status_rows],
-        )
+            data = read_group(conn, group_id)
+        if data is None:
+            raise NotFoundError(f"no group with id {group_id!r}; check the link")
+        return data
 
     @staticmethod
     def check_export(data: object) -> None:
@@ -633,59 +607,8 @@ class Store:
             written.
         """
         parsed = parse_export(data)
-        facilitator_token = new_token()
-        group = Group(
-            id=new_group_id(),
-            name=parsed.name,
-            evidence=parsed.evidence,
-            current_round=parsed.current_round,
-            created_at=parsed.created_at,
-        )
-        imported: list[tuple[Participant, str]] = []
         with self._transaction(write=True) as conn:
-            insert_group(conn, group, facilitator_token)
-            new_ids: dict[int, int] = {}
-            for member in parsed.members:
-                token = new_token()
-                new_id = insert_participant(
-                    conn, group.id, member.display_name, token, member.created_at
-                )
-                new_ids[member.file_id] = new_id
-                imported.append(
-                    (Participant(new_id, group.id, member.display_name, member.created_at), token)
-                )
-            if parsed.revisions:
-                conn.execute(
-                    insert(schema.revisions),
-                    [
-                        {
-                            "participant_id": new_ids[r.file_participant_id],
-                            "group_id": group.id,
-                            "round": r.round,
-                            "payload": r.payload,
-                            "created_at": r.created_at,
-                        }
-                        for r in parsed.revisions
-                    ],
-                )
-            if parsed.statuses:
-                conn.execute(
-                    insert(schema.participant_status),
-                    [
-                        {
-                            "participant_id": new_ids[c.file_participant_id],
-                            "group_id": group.id,
-                            "action": c.action,
-                            "into_participant_id": (
-                                None if c.file_into_id is None else new_ids[c.file_into_id]
-                            ),
-                            "actor": c.by,
-                            "created_at": c.created_at,
-                        }
-                        for c in parsed.statuses
-                    ],
-                )
-        return ImportedGroup(group, facilitator_token, tuple(imported), len(parsed.revisions))
+            return write_group(conn, parsed)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -719,71 +642,11 @@ class Store:
     ) -> StatusChange:
         """Append one status change after checking it against the member's current status."""
         check_id(participant_id, what="participant_id")
-        created_at = dt.datetime.now(dt.UTC)
-        ids = [participant_id] if into is None else [participant_id, into]
         with self._transaction(write=True) as conn:
-            names = {}
-            if plausible_group_id(group_id):
-                # Lock both members (PostgreSQL; SQLite's BEGIN IMMEDIATE already has), so two
-                # facilitators acting at once cannot both remove or merge the same member.
-                rows = conn.execute(
-                    select(schema.participants.c.id, schema.participants.c.display_name)
-                    .where(
-                        schema.participants.c.group_id == group_id,
-                        schema.participants.c.id.in_(ids),
-                    )
-                    .with_for_update()
-                ).all()
-                names = {row.id: row.display_name for row in rows}
-            for member in ids:
-                if member not in names:
-                    raise NotFoundError(
-                        f"the group has no member with id {member}; reload the page"
-                    )
-            now = {k: v.action for k, v in current(conn, group_id, ids).items()}
-            problem = refusal(action, participant_id, into, now, lambda k: _label(k, names[k]))
-            if problem is not None:
-                raise BadInputError(problem)
-            change_id = conn.scalar(
-                insert(schema.participant_status)
-                .values(
-                    participant_id=participant_id,
-                    group_id=group_id,
-                    action=action,
-                    into_participant_id=into,
-                    actor=schema.STATUS_BY,
-                    created_at=created_at,
-                )
-                .returning(schema.participant_status.c.id)
-            )
-        return StatusChange(
-            change_id, participant_id, group_id, action, into, schema.STATUS_BY, created_at
-        )
+            return change_status(conn, group_id, participant_id, action, into)
 
     @contextmanager
     def _transaction(self, *, write: bool = False) -> Iterator[Connection]:
         """Yield a connection inside one transaction: committed on success, else rolled back."""
         with transaction(self._engine, write=write) as conn:
             yield conn
-
-
-def _label(participant_id: int, display_name: str) -> str:
-    """A member as error messages name them: id and (shortened) name."""
-    name = display_name if len(display_name) <= 40 else display_name[:39] + "…"
-    return f"member {participant_id} ({name})"
-
-
-def _refuse_set_aside(change: StatusChange | None) -> None:
-    """Refuse a new answer from a member the facilitator removed or merged."""
-    if change is None or change.action == "restored":
-        return
-    if change.action == "merged":
-        raise BadInputError(
-            "the facilitator merged this member into another member of the group, so this "
-            "answer would not count; answer with that member's come-back link, or ask the "
-            "facilitator to restore this one"
-        )
-    raise BadInputError(
-        "the facilitator removed this member from the group, so this answer would not count; "
-        "ask the facilitator to restore them"
-    )

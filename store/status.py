@@ -5,13 +5,17 @@ their newest change, and a member with no change is counted. The same rules chec
 the facilitator asks for and every change a whole-group file brings.
 """
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, select
+from sqlalchemy import Connection, Row, Select, func, insert, select
 
+from priors.errors import BadInputError
 from store import schema
+from store.errors import NotFoundError
 from store.records import StatusChange
+from store.tokens import plausible_group_id
 
 SET_ASIDE = ("removed", "merged")
 """The actions after which a member's answers no longer count."""
@@ -99,3 +103,86 @@ def refusal(
                 f"{status_of[into]}; restore {name(into)} first, or keep another member"
             )
     return None
+
+
+def all_changes(conn: Connection, group_id: str) -> list[StatusChange]:
+    """Every removal, merge and restore in a group, oldest first."""
+    rows = conn.execute(
+        select(*STATUS_COLUMNS)
+        .where(schema.participant_status.c.group_id == group_id)
+        .order_by(schema.participant_status.c.id)
+    ).all()
+    return [status_from(row) for row in rows]
+
+
+def change_status(
+    conn: Connection, group_id: str, participant_id: int, action: str, into: int | None
+) -> StatusChange:
+    """Append one status change in `conn`'s write transaction, if `refusal` allows it.
+
+    Raises
+    ------
+    NotFoundError
+        If the group has no member with either id.
+    BadInputError
+        If `refusal` refuses the change.
+    """
+    created_at = dt.datetime.now(dt.UTC)
+    ids = [participant_id] if into is None else [participant_id, into]
+    names = {}
+    if plausible_group_id(group_id):
+        # Lock both members (PostgreSQL; SQLite's BEGIN IMMEDIATE already has), so two
+        # facilitators acting at once cannot both remove or merge the same member.
+        rows = conn.execute(
+            select(schema.participants.c.id, schema.participants.c.display_name)
+            .where(
+                schema.participants.c.group_id == group_id,
+                schema.participants.c.id.in_(ids),
+            )
+            .with_for_update()
+        ).all()
+        names = {row.id: row.display_name for row in rows}
+    for member in ids:
+        if member not in names:
+            raise NotFoundError(f"the group has no member with id {member}; reload the page")
+    now = {k: v.action for k, v in current(conn, group_id, ids).items()}
+    problem = refusal(action, participant_id, into, now, lambda k: _label(k, names[k]))
+    if problem is not None:
+        raise BadInputError(problem)
+    change_id = conn.scalar(
+        insert(schema.participant_status)
+        .values(
+            participant_id=participant_id,
+            group_id=group_id,
+            action=action,
+            into_participant_id=into,
+            actor=schema.STATUS_BY,
+            created_at=created_at,
+        )
+        .returning(schema.participant_status.c.id)
+    )
+    return StatusChange(
+        change_id, participant_id, group_id, action, into, schema.STATUS_BY, created_at
+    )
+
+
+def refuse_set_aside(change: StatusChange | None) -> None:
+    """Refuse a new answer from a member removed or merged (`change`: their newest, or None)."""
+    if change is None or change.action == "restored":
+        return
+    if change.action == "merged":
+        raise BadInputError(
+            "the facilitator merged this member into another member of the group, so this "
+            "answer would not count; answer with that member's come-back link, or ask the "
+            "facilitator to restore this one"
+        )
+    raise BadInputError(
+        "the facilitator removed this member from the group, so this answer would not count; "
+        "ask the facilitator to restore them"
+    )
+
+
+def _label(participant_id: int, display_name: str) -> str:
+    """A member as error messages name them: id and (shortened) name."""
+    name = display_name if len(display_name) <= 40 else display_name[:39] + "…"
+    return f"member {participant_id} ({name})"
