@@ -2,7 +2,9 @@
 
 The record is append-only (`schema.participant_status`); a member's status is the action of
 their newest change, and a member with no change is counted. The same rules check a change
-the facilitator asks for and every change a whole-group file brings.
+the facilitator asks for and every change a whole-group file brings. `change_status` writes
+one (the Store's remove, merge and restore); `refuse_set_aside` keeps a set-aside member's
+new answer out.
 """
 
 import datetime as dt
