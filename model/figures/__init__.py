@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -209,15 +209,20 @@ def _save_one(
     paths = []
     for fmt in formats:
         path = out_dir / f"{name}.{fmt}"
-        fig.savefig(
-            path,
-            format=fmt,
-            dpi=png_dpi(fig, max_width_px) if fmt == "png" else "figure",
-            metadata=_METADATA[fmt],
-            **_PIL_KWARGS[fmt],
-        )
+        _savefig(fig, path, fmt, max_width_px)
         paths.append(path)
     return paths
+
+
+def _savefig(fig: Figure, target, fmt: str, max_width_px: int | None) -> None:
+    """`fig` saved as `fmt` to a path or file: the one way files and worker PNGs are made."""
+    fig.savefig(
+        target,
+        format=fmt,
+        dpi=png_dpi(fig, max_width_px) if fmt == "png" else "figure",
+        metadata=_METADATA[fmt],
+        **_PIL_KWARGS[fmt],
+    )
 
 
 def _save_in_job(name: str) -> list[Path]:
@@ -225,15 +230,8 @@ def _save_in_job(name: str) -> list[Path]:
 
 
 def _png_in_job(name: str) -> tuple[str, bytes]:
-    fig = FIGURES[name](_job)
     buf = io.BytesIO()
-    fig.savefig(
-        buf,
-        format="png",
-        dpi=png_dpi(fig, _job_args[2]),
-        metadata=_METADATA["png"],
-        **_PIL_KWARGS["png"],
-    )
+    _savefig(FIGURES[name](_job), buf, "png", _job_args[2])
     return name, buf.getvalue()
 
 
@@ -258,6 +256,15 @@ def start_workers() -> None:
 
     _pool_context()
     forkserver.ensure_running()
+
+
+def _known(names: Iterable[str]) -> list[str]:
+    """`names` in the order of `FIGURES`; a name not in it is refused (ValueError)."""
+    wanted = set(names)
+    unknown = sorted(wanted - set(FIGURES))
+    if unknown:
+        raise ValueError(f"unknown figure(s) {unknown}; give some of {', '.join(FIGURES)}")
+    return [n for n in FIGURES if n in wanted]
 
 
 def save_all(
@@ -291,12 +298,9 @@ def save_all(
         raise ValueError(
             f"unknown format(s) {bad or 'none given'}; give some of {', '.join(SAVE_FORMATS)}"
         )
-    unknown = sorted(set(names or ()) - set(FIGURES))
-    if unknown:
-        raise ValueError(f"unknown figure(s) {unknown}; give some of {', '.join(FIGURES)}")
+    names = _known(FIGURES if names is None else names)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = [n for n in FIGURES if names is None or n in names]
     if not names:
         return []
     if workers <= 1:
@@ -330,10 +334,7 @@ def draw_pngs(
     share one interpreter lock) gets nothing drawn in it. `nice` lowers the workers'
     priority (see ``os.nice``), for drawing ahead of a request. Raises what a figure raises.
     """
-    unknown = sorted(set(names) - set(FIGURES))
-    if unknown:
-        raise ValueError(f"unknown figure(s) {unknown}; give some of {', '.join(FIGURES)}")
-    names = [n for n in FIGURES if n in names]
+    names = _known(names)
     if not names:
         return {}
     from concurrent.futures import ProcessPoolExecutor
