@@ -131,12 +131,17 @@ def scheming(key: str, result: Result, analysis: Analysis) -> None:
     )
 
 
+TRAJECTORIES_LOG_KEY = "db_traj_log"  # the trajectories' widgets, read before they are drawn
+NEED_FACTOR_KEY = "db_need_factor"
+
+
 def trajectories_unshown(defaults: Defaults) -> tuple[str, ...]:
     """The report's trajectories (`report_options`) that this run's toggles leave unshown."""
-    factor = float(st.session_state.get("db_need_factor", defaults.need.factor_per_decade))
+    factor = float(st.session_state.get(NEED_FACTOR_KEY, defaults.need.factor_per_decade))
     if factor != float(defaults.need.factor_per_decade):
         return ("trajectories", "trajectories_log")
-    return ("trajectories",) if st.session_state.get("db_traj_log") else ("trajectories_log",)
+    log = st.session_state.get(TRAJECTORIES_LOG_KEY)
+    return ("trajectories",) if log else ("trajectories_log",)
 
 
 @st.fragment
@@ -146,7 +151,7 @@ def trajectories(key: str, defaults: Defaults, result: Result) -> None:
     left, right = st.columns(2)
     log = left.toggle(
         "Log axis (misalignment rate): shows the true size of the gap",
-        key="db_traj_log",
+        key=TRAJECTORIES_LOG_KEY,
     )
     factor = right.number_input(
         '"What we need": the tolerable misalignment rate falls by this factor per 10× capability',
@@ -154,7 +159,7 @@ def trajectories(key: str, defaults: Defaults, result: Result) -> None:
         max_value=1e6,
         value=float(defaults.need.factor_per_decade),
         step=1.0,
-        key="db_need_factor",
+        key=NEED_FACTOR_KEY,
     )
     weights = figs.consensus_weights(result)
     yscale = "log" if log else "linear"
