@@ -19,12 +19,12 @@ from sqlalchemy import make_url
 from streamlit.logger import get_logger
 
 from app_pages import settings
-from app_pages.exports import data_key, figure_bytes, seed_for, unique_names
+from app_pages.exports import data_key, seed_for, unique_names
 from app_pages.routes import PAGES, URL_PATHS  # noqa: F401  (pages link through common)
 from model import Analysis, Response, analyse, validate_response
 from model.analysis import MIN_GROUP_FIT
 from model.example import EXAMPLE_EVIDENCE, example_responses
-from model.figures import SCREEN_MAX_PX
+from model.figures import SCREEN_MAX_PX, figure_bytes
 from model.results import Stat
 from model.sampling import DEFAULT_TUNE
 from model.schema import to_group_data

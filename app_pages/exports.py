@@ -8,14 +8,12 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Mapping, Sequence
-from io import BytesIO, StringIO
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from matplotlib.figure import Figure
-
 from model import Analysis, Response, ResponseError, validate_response
-from model.figures import FIGURES, SAVE_FORMATS, png_dpi
+from model.figures import FIGURES, figure_bytes
 from model.io import responses_to_csv, responses_to_json
 from model.report import html_report
 from model.results import Result
@@ -37,8 +35,6 @@ MIME = {
     "html": "text/html",
     "nc": "application/x-netcdf",
 }
-# Fixed metadata, so the same analysis exports the same bytes (as model.figures.save_all).
-_METADATA = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
 def data_key(evidence_text: str, responses: Sequence[Response]) -> str:
@@ -72,25 +68,6 @@ def unique_names(responses: Sequence[Response]) -> list[Response]:
         seen.add(name)
         out.append(r if name == r.participant else dataclasses.replace(r, participant=name))
     return out
-
-
-def figure_bytes(fig: Figure, fmt: str, *, max_width_px: int | None = None) -> bytes:
-    """One figure as PNG (150 dpi), SVG or PDF bytes.
-
-    `max_width_px` lowers a PNG's resolution so it is at most that wide (for the page,
-    which would otherwise scale a wide image down itself, at some cost).
-
-    Raises
-    ------
-    ValueError
-        For a format other than png, svg or pdf.
-    """
-    if fmt not in SAVE_FORMATS:
-        raise ValueError(f"unknown figure format {fmt!r}; give one of {', '.join(SAVE_FORMATS)}")
-    dpi = png_dpi(fig, max_width_px) if fmt == "png" else "figure"
-    buf = BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
-    return buf.getvalue()
 
 
 def named_figure_bytes(analysis: Analysis, name: str, fmt: str) -> bytes:

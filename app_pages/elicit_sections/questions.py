@@ -7,8 +7,7 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.elicit_sections import form
-from app_pages.exports import figure_bytes
-from model.figures import scenario_sketch
+from model.figures import figure_bytes, scenario_sketch
 from model.individual import counts_rates
 from model.schema import MAX_NAME_CHARS, reading_default
 from priors import SCENARIO_IDS, CountsEvidence, Defaults, EvidenceItem

@@ -51,6 +51,7 @@ __all__ = [
     "crux",
     "draw_pngs",
     "factor_spread",
+    "figure_bytes",
     "meta_predictions",
     "participants_vs_consensus",
     "png_dpi",
@@ -167,8 +168,10 @@ DESCRIPTIONS = {
 }
 """One sentence per figure saying what it shows (the dashboard's caption and alt text)."""
 
-# Fixed metadata, so the same analysis exports byte-stable SVG and PDF files.
+# Fixed metadata, and for SVG a fixed salt for the ids it gives clip paths and markers (random
+# without one), so the same analysis exports byte-stable SVG and PDF files.
 _METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}
+_RC = {"svg": {"svg.hashsalt": "cruxboard"}, "pdf": {}, "png": {}}
 # zlib level 1 instead of Pillow's 6: PNG encoding was about a tenth of a figure's cost; the
 # files are about 10 % larger.
 _PIL_KWARGS = {"png": {"pil_kwargs": {"compress_level": 1}}, "svg": {}, "pdf": {}}
@@ -215,14 +218,35 @@ def _save_one(
 
 
 def _savefig(fig: Figure, target, fmt: str, max_width_px: int | None) -> None:
-    """`fig` saved as `fmt` to a path or file: the one way files and worker PNGs are made."""
-    fig.savefig(
-        target,
-        format=fmt,
-        dpi=png_dpi(fig, max_width_px) if fmt == "png" else "figure",
-        metadata=_METADATA[fmt],
-        **_PIL_KWARGS[fmt],
-    )
+    """`fig` saved as `fmt` to a path or file: the one way every figure's file or bytes are made."""
+    from matplotlib import rc_context
+
+    with rc_context(_RC[fmt]):
+        fig.savefig(
+            target,
+            format=fmt,
+            dpi=png_dpi(fig, max_width_px) if fmt == "png" else "figure",
+            metadata=_METADATA[fmt],
+            **_PIL_KWARGS[fmt],
+        )
+
+
+def figure_bytes(fig: Figure, fmt: str, *, max_width_px: int | None = None) -> bytes:
+    """One figure as PNG, SVG or PDF bytes, as `save_all` writes its files.
+
+    `max_width_px` lowers a PNG's resolution so it is at most that wide (for a page, which
+    would otherwise scale a wide image down itself, at some cost); see `png_dpi`.
+
+    Raises
+    ------
+    ValueError
+        For a format other than png, svg or pdf.
+    """
+    if fmt not in SAVE_FORMATS:
+        raise ValueError(f"unknown figure format {fmt!r}; give one of {', '.join(SAVE_FORMATS)}")
+    buf = io.BytesIO()
+    _savefig(fig, buf, fmt, max_width_px)
+    return buf.getvalue()
 
 
 def _save_in_job(name: str) -> list[Path]:
@@ -230,9 +254,7 @@ def _save_in_job(name: str) -> list[Path]:
 
 
 def _png_in_job(name: str) -> tuple[str, bytes]:
-    buf = io.BytesIO()
-    _savefig(FIGURES[name](_job), buf, "png", _job_args[2])
-    return name, buf.getvalue()
+    return name, figure_bytes(FIGURES[name](_job), "png", max_width_px=_job_args[2])
 
 
 def _pool_context():

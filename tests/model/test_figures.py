@@ -706,6 +706,25 @@ def test_save_all_draws_the_figures_named_at_most_as_wide_as_asked(result, defau
     assert figures.save_all(fake, tmp_path / "none", formats=("png",), names=[]) == []
 
 
+def test_figure_bytes_are_what_save_all_writes(result, defaults, tmp_path):
+    """The page's images, its downloads and the files: one way to save, the same bytes."""
+    fake = SimpleNamespace(result=result, defaults=defaults)
+    for width in (None, figures.SCREEN_MAX_PX):
+        folder = tmp_path / str(width)
+        paths = figures.save_all(
+            fake, folder, formats=figures.SAVE_FORMATS, names=["pools"], max_width_px=width
+        )
+        fig = figures.FIGURES["pools"](fake)  # saved in save_all's order, as it saves one
+        made = [figures.figure_bytes(fig, fmt, max_width_px=width) for fmt in figures.SAVE_FORMATS]
+        assert [p.suffix[1:] for p in paths] == list(figures.SAVE_FORMATS)
+        assert made == [p.read_bytes() for p in paths]
+    # byte-stable: the same analysis, drawn again, saves the same SVG (its ids are salted)
+    again = [figures.figure_bytes(figures.FIGURES["pools"](fake), "svg") for _ in range(2)]
+    assert again[0] == again[1]
+    with pytest.raises(ValueError, match="unknown figure format 'jpg'"):
+        figures.figure_bytes(figures.FIGURES["pools"](fake), "jpg")
+
+
 def test_draw_pngs_draws_in_worker_processes_what_save_all_writes(
     result, defaults, tmp_path, monkeypatch
 ):
