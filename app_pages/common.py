@@ -324,6 +324,11 @@ class RoundData:
         """How many answered."""
         return len(self.responses)
 
+    @property
+    def fit_ident(self) -> tuple[str, int]:
+        """What names this data's fit: its key and the draws per chain (as `fitted` caches it)."""
+        return self.key, draws()
+
 
 def round_data(
     store: Store, group: Group, evidence: Sequence[EvidenceItem], *, round: int
@@ -381,7 +386,7 @@ def fitted(data: RoundData) -> Analysis:
                 f"before, else compiled: about a minute), then fitting {data.n} answers..."
             )
     with st.spinner(text, show_time=True):
-        return _fitted(data.key, draws(), tuple(data.responses), data.group.evidence)
+        return _fitted(*data.fit_ident, tuple(data.responses), data.group.evidence)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

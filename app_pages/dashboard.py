@@ -266,7 +266,7 @@ def main() -> None:
     unshown = believes.trajectories_unshown(defaults)
     if not result.meta_predictions.known:
         unshown += ("meta_predictions",)
-    ahead.draw_ahead((data.key, common.draws()), analysis, unshown)
+    ahead.draw_ahead(data.fit_ident, analysis, unshown)
     _diagnostics(result)
     argument.headline(result, defaults)
     if not result.fitted:

@@ -101,7 +101,7 @@ def render(
     def report() -> str:
         # The figures the page has shown are embedded as shown, those drawn ahead as drawn;
         # the report draws the rest.
-        drawn = ahead.drawn_ahead((data.key, n_draws)) | common.shown_pngs(
+        drawn = ahead.drawn_ahead(data.fit_ident) | common.shown_pngs(
             data.key,
             report_options(analysis.defaults),
             {name: partial(make, analysis) for name, make in figs.FIGURES.items()},
