@@ -219,15 +219,19 @@ def _answered(dashboard: Page) -> int:
 async def _what_it_shows(page) -> str:
     """What a member's page shows when "Saved" did not come: for the failure's message."""
     parts = []
-    for test_id in ("stAlert", "stException", "stStatusWidget", "stSpinner"):
-        texts = await page.get_by_test_id(test_id).all_inner_texts()
-        if texts:
-            parts.append(f"{test_id}: " + " | ".join(t.strip()[:160] for t in texts))
-    root = page.locator("[data-test-script-state]")
-    if await root.count():
-        parts.append(f"script {await root.first.get_attribute('data-test-script-state')}")
-    parts.append(f"submit buttons {await page.locator('.st-key-elicit_submit button').count()}")
-    parts.append(f"url {page.url.split('?')[-1][:80]}")
+    try:
+        for test_id in ("stAlert", "stException", "stStatusWidget", "stSpinner"):
+            texts = await page.get_by_test_id(test_id).all_inner_texts()
+            if texts:
+                parts.append(f"{test_id}: " + " | ".join(t.strip()[:160] for t in texts))
+        root = page.locator("[data-test-script-state]")
+        if await root.count():
+            parts.append(f"script {await root.first.get_attribute('data-test-script-state')}")
+        buttons = await page.locator(".st-key-elicit_submit button").count()
+        parts.append(f"submit buttons {buttons}")
+        parts.append(f"url {page.url.split('?')[-1][:80]}")
+    except Exception as exc:  # the page itself failed: say so, keep the timeout's report
+        parts.append(f"the page could not be read: {exc!r}"[:200])
     return "; ".join(parts)
 
 
@@ -382,6 +386,8 @@ def test_two_servers_share_one_postgresql(
             stored = {p.display_name for p in store.participants(group_id)}
         outcome["problems"] = [
             line + (" (stored)" if line[:8] in stored else " (NOT stored)")
+            if line.startswith("Burst ")
+            else line
             for line in outcome["problems"]
         ]
         for log in logs:  # what the servers said, for the failure's report
