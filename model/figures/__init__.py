@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,7 +172,7 @@ DESCRIPTIONS = {
 # Fixed metadata, and for SVG a fixed salt for the ids it gives clip paths and markers (random
 # without one), so the same analysis exports byte-stable SVG and PDF files.
 _METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}
-_RC = {"svg": {"svg.hashsalt": "cruxboard"}, "pdf": {}, "png": {}}
+_SVG_RC = {"svg.hashsalt": "cruxboard"}  # set only around an SVG's save (rcParams are global)
 # zlib level 1 instead of Pillow's 6: PNG encoding was about a tenth of a figure's cost; the
 # files are about 10 % larger.
 _PIL_KWARGS = {"png": {"pil_kwargs": {"compress_level": 1}}, "svg": {}, "pdf": {}}
@@ -221,7 +222,8 @@ def _savefig(fig: Figure, target, fmt: str, max_width_px: int | None) -> None:
     """`fig` saved as `fmt` to a path or file: the one way every figure's file or bytes are made."""
     from matplotlib import rc_context
 
-    with rc_context(_RC[fmt]):
+    # rc_context copies and restores every rcParam: only an SVG needs it, not each page image
+    with rc_context(_SVG_RC) if fmt == "svg" else nullcontext():
         fig.savefig(
             target,
             format=fmt,
