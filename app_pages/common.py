@@ -7,6 +7,7 @@ import math
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -387,6 +388,55 @@ def fitted(data: RoundData) -> Analysis:
             )
     with st.spinner(text, show_time=True):
         return _fitted(*data.fit_ident, tuple(data.responses), data.group.evidence)
+
+
+# One lock per group and round while its newest answers are read and fitted. Weak values: a
+# lock lives while a page holds or waits for it, so the table does not grow with the groups.
+_round_locks: weakref.WeakValueDictionary[tuple[str, int], threading.Lock] = (
+    weakref.WeakValueDictionary()
+)
+_round_locks_guard = threading.Lock()
+
+
+def _round_lock(group_id: str, round: int) -> threading.Lock:
+    with _round_locks_guard:
+        lock = _round_locks.get((group_id, round))
+        if lock is None:
+            lock = _round_locks[(group_id, round)] = threading.Lock()
+        return lock
+
+
+def fitted_latest(
+    store: Store, group: Group, evidence: Sequence[EvidenceItem], *, round: int
+) -> tuple[RoundData, Analysis]:
+    """The round's newest answers and their fit, one fit of a round at a time in this process.
+
+    When members submit at once, each save is new data, and a page that read the data and
+    then fitted it would fit its own version: fifty answers, fifty fits sharing two cores,
+    each page waiting for all of them. Here the data is read under the round's lock: a page
+    that finds a fit under way waits for it, then reads the answers again (its own among
+    them, and every one saved meanwhile) and fits those, and the pages still waiting find
+    that fit made. A burst costs about as many fits as fit in its length, and every page
+    shows a fit of answers that include the ones saved before it asked.
+
+    Raises
+    ------
+    CruxboardError
+        If the responses cannot be analysed (the message says why).
+    """
+    lock = _round_lock(group.id, round)
+    if not lock.acquire(blocking=False):
+        with st.spinner(
+            "Waiting for the fit of this round under way (other answers have just come "
+            "in), then fitting the newest answers...",
+            show_time=True,
+        ):
+            lock.acquire()
+    try:
+        data = round_data(store, group, evidence, round=round)
+        return data, fitted(data)
+    finally:
+        lock.release()
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

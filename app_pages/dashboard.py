@@ -255,9 +255,8 @@ def main() -> None:
         st.session_state[ROUNDS_SEEN] = (group_id, rounds)
         st.session_state["db_round"] = rounds[-1]
     shown = st.selectbox("Round to show", rounds, key="db_round", format_func=str)
-    data = common.round_data(store, group, evidence, round=shown)
-    try:
-        analysis = common.fitted(data)
+    try:  # the newest answers once no fit of this round is under way (members submitting)
+        data, analysis = common.fitted_latest(store, group, evidence, round=shown)
     except CruxboardError as exc:
         st.error("The group cannot be analysed: " + common.md_escape(str(exc)))
         return

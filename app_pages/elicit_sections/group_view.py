@@ -25,13 +25,19 @@ def group_view(store: Any, group: Group, evidence: tuple[EvidenceItem, ...], me:
     )
     st.header("The group so far")
     with st.container(key="elicit_group_view"):
-        st.markdown(f"{data.n} member(s) have answered in round {group.current_round}.")
+        count = st.empty()  # filled from the answers that were fitted, when there is a fit
+        count.markdown(f"{data.n} member(s) have answered in round {group.current_round}.")
         if data.n >= MIN_GROUP_VIEW:
             try:
-                view = member_view(common.fitted(data).result)
+                # the newest answers, read again once no fit of this round is under way
+                data, analysis = common.fitted_latest(
+                    store, group, evidence, round=group.current_round
+                )
+                view = member_view(analysis.result)
             except CruxboardError as exc:
                 st.error(common.md_escape(str(exc)))
                 return
+            count.markdown(f"{data.n} member(s) have answered in round {group.current_round}.")
             if not view.shown:
                 st.info(view.reason)
                 return
