@@ -1,10 +1,8 @@
-"""Shared UI helpers: the cached store, sampler and fits; links, tokens and plain text."""
+"""Shared UI helpers: the cached store, the warm-up, the fits and their figures; links, tokens."""
 
 from __future__ import annotations
 
 import gc
-import math
-import re
 import threading
 import time
 import weakref
@@ -19,14 +17,13 @@ from matplotlib.figure import Figure
 from sqlalchemy import make_url
 from streamlit.logger import get_logger
 
-from app_pages import settings
+from app_pages import formats, settings
 from app_pages.exports import data_key, seed_for, unique_names
 from app_pages.routes import PAGES, URL_PATHS  # noqa: F401  (pages link through common)
 from model import Analysis, Response, analyse, validate_response
 from model.analysis import MIN_GROUP_FIT
 from model.example import EXAMPLE_EVIDENCE, example_responses
 from model.figures import SCREEN_MAX_PX, figure_bytes
-from model.results import Stat
 from model.sampling import DEFAULT_TUNE
 from model.schema import to_group_data
 from priors import Defaults, EvidenceItem, load_defaults, parse_evidence
@@ -58,7 +55,7 @@ def get_store() -> Store:
     try:
         return _open_store(settings.database_url())
     except CruxboardError as exc:
-        st.error("The database cannot be opened: " + md_escape(str(exc)))
+        st.error("The database cannot be opened: " + formats.md_escape(str(exc)))
         st.stop()
         raise  # unreachable: st.stop() raises
 
@@ -301,7 +298,7 @@ def group_evidence(group: Group) -> tuple[EvidenceItem, ...]:
     try:
         return parse_evidence(group.evidence, source="the group's evidence")
     except CruxboardError as exc:
-        st.error(md_escape(str(exc)))
+        st.error(formats.md_escape(str(exc)))
         st.stop()
         raise
 
@@ -545,85 +542,6 @@ def set_query_params(params: Mapping[str, str | None]) -> None:
     wanted = {k: v for k, v in params.items() if v}
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
-
-
-# --- plain text and numbers -------------------------------------------------------------------
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&^=\"'])")
-
-
-def md_escape(text: str) -> str:
-    """User or error text made literal for Markdown (no links, images, math, colours)."""
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
-    # Bare addresses are linked by Markdown even when escaped around: break the pattern with
-    # an escaped ":" (shown as ":") and "." after "www" (shown as ".").
-    return text.replace("://", "\\://").replace("www.", "www\\.")
-
-
-def percent(p: float | None) -> int | None:
-    """A stored probability as the form's whole percentage (None stays None)."""
-    return None if p is None else int(round(100 * p))
-
-
-def probability(v: float | None) -> float | None:
-    """A form percentage as a probability (None, no answer, stays None)."""
-    return None if v is None else v / 100
-
-
-def show_percent(p: float | None, *, digits: int = 0) -> str:
-    """A probability for display ("–" for no answer; small values keep their digits).
-
-    Below 0.01 % it says "< 0.01 %": the exact value is in the exports.
-    """
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "–"
-    if 0 < p < 1e-4:
-        return "< 0.01 %"
-    if 0 < p < 0.01:
-        return f"{100 * p:.2g} %"
-    return f"{100 * p:.{digits}f} %"
-
-
-def show_number(x: float | None, *, digits: int = 2) -> str:
-    """A plain number for display ("–" when unknown)."""
-    if x is None or math.isnan(x):
-        return "–"
-    return f"{x:.{digits}f}"
-
-
-def show_log_odds(x: float) -> str:
-    """A log-odds term for display: signed, two decimals, ±∞ for a stated 0."""
-    if math.isnan(x):
-        return "undefined (0 against 0)"
-    if math.isinf(x):
-        return "+∞" if x > 0 else "−∞"
-    return f"{x:+.2f}"
-
-
-def show_stat(stat: Stat | None, *, as_percent: bool = True, reason: str | None = None) -> str:
-    """A posterior summary as "mean [lo – hi]"; an unknown one (None) as its reason."""
-    if stat is None:
-        return reason or "unknown"
-    lo, hi = stat.hdi
-    if as_percent:
-        return f"{show_percent(stat.mean)} [{show_percent(lo)} – {show_percent(hi)}]"
-    return f"{stat.mean:.3g} [{lo:.3g} – {hi:.3g}]"
-
-
-def rescaled_percentages(values: Sequence[float]) -> list[int] | None:
-    """Whole percentages proportional to `values` that add up to exactly 100.
-
-    Largest remainders get the leftover points; None when the values add up to 0.
-    """
-    total = float(sum(values))
-    if total <= 0:
-        return None
-    raw = [100 * v / total for v in values]
-    out = [math.floor(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda k: raw[k] - out[k], reverse=True)
-    for k in order[: 100 - sum(out)]:
-        out[k] += 1
-    return out
 
 
 def defaults() -> Defaults:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import ahead, common, exports
+from app_pages import ahead, common, exports, formats
 from app_pages.sections import argument, believes, disagrees, downloads
 from app_pages.sections import members as members_section
 from app_pages.sections import meta as meta_section
@@ -153,10 +153,10 @@ def _members(analysis: Analysis, result: Result) -> None:
             [
                 {
                     "member": p.id,
-                    **{f"{s} stated": common.show_percent(p.prior[s]) for s in SCENARIO_IDS},
-                    **{f"{s} after": common.show_percent(p.posterior[s]) for s in SCENARIO_IDS},
-                    "factor product": common.show_percent(p.scheming_product, digits=1),
-                    "direct P(scheming)": common.show_percent(p.p_scheming, digits=1),
+                    **{f"{s} stated": formats.show_percent(p.prior[s]) for s in SCENARIO_IDS},
+                    **{f"{s} after": formats.show_percent(p.posterior[s]) for s in SCENARIO_IDS},
+                    "factor product": formats.show_percent(p.scheming_product, digits=1),
+                    "direct P(scheming)": formats.show_percent(p.p_scheming, digits=1),
                     "coherence notes": len(p.coherence.notes),
                 }
                 for p in result.participants
@@ -237,7 +237,7 @@ def main() -> None:
     _whole_group(group, version, live)
     opened = st.session_state.pop(ROUND_OPENED, None)
     if isinstance(opened, str):
-        st.error(f"No new round was opened: {common.md_escape(opened)}.")
+        st.error(f"No new round was opened: {formats.md_escape(opened)}.")
     elif opened:
         st.success(
             f"Round {opened} is open. Members who come back with their link now answer round "
@@ -258,7 +258,7 @@ def main() -> None:
     try:  # the newest answers once no fit of this round is under way (members submitting)
         data, analysis = common.fitted_latest(store, group, evidence, round=shown)
     except CruxboardError as exc:
-        st.error("The group cannot be analysed: " + common.md_escape(str(exc)))
+        st.error("The group cannot be analysed: " + formats.md_escape(str(exc)))
         return
     result = analysis.result
     # the figures the report would draw itself: drawn ahead while the page draws its own

@@ -6,7 +6,7 @@ import threading
 
 import streamlit as st
 
-from app_pages import common, exports
+from app_pages import common, exports, formats
 from model.example import EXAMPLE_EVIDENCE
 from priors import parse_evidence
 from priors.errors import CruxboardError
@@ -103,7 +103,7 @@ def _create() -> None:
         _say(
             "form",
             "error",
-            "The evidence is not valid, so no group was created:  \n" + common.md_escape(str(exc)),
+            "The evidence is not valid, so no group was created:  \n" + formats.md_escape(str(exc)),
         )
         return
     store = common.get_store()
@@ -113,7 +113,7 @@ def _create() -> None:
     try:
         group, token = store.create_group(name, evidence=evidence_text)
     except CruxboardError as exc:
-        _failed(box, "form", common.md_escape(str(exc)))
+        _failed(box, "form", formats.md_escape(str(exc)))
         return
     box.update(
         group=group.id, token=token, message=f"Group created with {len(items)} evidence item(s)."
@@ -137,7 +137,7 @@ def _import() -> None:
     try:
         imported = exports.import_group_file(store, raw, defaults)
     except CruxboardError as exc:
-        _failed(box, "import", "Nothing was imported.  \n" + common.md_escape(str(exc)))
+        _failed(box, "import", "Nothing was imported.  \n" + formats.md_escape(str(exc)))
         return
     box.update(
         group=imported.group.id,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import formats
 from app_pages.elicit_sections import form
 from model import Response, coherence, update, validate_response
 from model.individual import rising_factors_warning, undetected
@@ -21,7 +21,7 @@ def _log_odds_table(upd: Any, evidence: tuple[EvidenceItem, ...]) -> pd.DataFram
     rows.append("after the evidence (sum)")
     values = np.vstack([upd.terms, upd.posterior_log_odds[None, :]])
     return pd.DataFrame(
-        [[common.show_log_odds(v) for v in row] for row in values],
+        [[formats.show_log_odds(v) for v in row] for row in values],
         index=rows,
         columns=[f"{s} vs A" for s in SCENARIO_IDS[1:]],
     )
@@ -46,15 +46,15 @@ def feedback(
         response = validate_response(raw, evidence=evidence, defaults=defaults)
         upd = update(response, evidence=evidence, defaults=defaults)
     except CruxboardError as exc:
-        st.warning(common.md_escape(str(exc)))
+        st.warning(formats.md_escape(str(exc)))
         return
     with st.container(key="elicit_feedback"):
         st.subheader("Your view after the evidence")
         st.dataframe(
             pd.DataFrame(
                 {
-                    "you said": [common.show_percent(p) for p in upd.prior],
-                    "after the evidence": [common.show_percent(p) for p in upd.posterior],
+                    "you said": [formats.show_percent(p) for p in upd.prior],
+                    "after the evidence": [formats.show_percent(p) for p in upd.posterior],
                 },
                 index=[f"{s.id} · {s.name}" for s in defaults.scenarios],
             ),
@@ -71,17 +71,17 @@ def feedback(
         st.subheader("Do your scheming answers cohere?")
         coh = coherence(response)
         c1, c2, c3 = st.columns(3)
-        c1.metric("Product of your four factors", common.show_percent(coh.product, digits=1))
-        c2.metric("Your direct P(scheming)", common.show_percent(coh.direct, digits=1))
-        c3.metric("Your credence in D", common.show_percent(coh.credence_d, digits=1))
+        c1.metric("Product of your four factors", formats.show_percent(coh.product, digits=1))
+        c2.metric("Your direct P(scheming)", formats.show_percent(coh.direct, digits=1))
+        c3.metric("Your credence in D", formats.show_percent(coh.credence_d, digits=1))
         if coh.product is None:
             st.caption("Answer all four factors to see their product.")
         for note in coh.notes:
-            st.warning(common.md_escape(note))
+            st.warning(formats.md_escape(note))
         if previous is not None:
             rising = rising_factors_warning(previous, response)
             if rising:
-                st.warning(common.md_escape(rising))
+                st.warning(formats.md_escape(rising))
         if not coh.notes and coh.product is not None and coh.direct is not None:
             st.success("Your factor product, direct P(scheming) and credence in D fit together.")
 
@@ -96,8 +96,8 @@ def feedback(
                 pd.DataFrame(
                     [
                         [
-                            *(common.show_percent(v, digits=1) for v in x.per_scenario),
-                            common.show_percent(x.expected, digits=1),
+                            *(formats.show_percent(v, digits=1) for v in x.per_scenario),
+                            formats.show_percent(x.expected, digits=1),
                         ]
                         for x in rows
                     ],

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import formats
 from priors import SCENARIO_IDS, Defaults, EvidenceItem
 
 FORM_FOR = "elicit_form_for"  # (group id, participant id or None) the form holds answers for
@@ -63,17 +63,17 @@ def prefill(
         state.pop(key, None)
     if payload:
         for s in SCENARIO_IDS:
-            state[cred_key(s)] = common.percent(payload["scenarios"].get(s))
+            state[cred_key(s)] = formats.percent(payload["scenarios"].get(s))
         meta = payload.get("meta") or {}  # their own earlier forecast; blank if they skipped
         for s in SCENARIO_IDS:
-            state[meta_key(s)] = common.percent(meta.get(s))
+            state[meta_key(s)] = formats.percent(meta.get(s))
         for f in defaults.factor_ids:
-            state[factor_key(f)] = common.percent(payload["factors"].get(f))
-        state[P_SCHEMING_KEY] = common.percent(payload.get("p_scheming"))
+            state[factor_key(f)] = formats.percent(payload["factors"].get(f))
+        state[P_SCHEMING_KEY] = formats.percent(payload.get("p_scheming"))
         for e in evidence:
             per = payload.get("readings", {}).get(e.id, {})
             for s in SCENARIO_IDS:
-                state[reading_key(e.id, s)] = common.percent(per.get(s))
+                state[reading_key(e.id, s)] = formats.percent(per.get(s))
         state[RATIONALE_KEY] = payload.get("rationale", "")
         state[NAME_KEY] = payload.get("participant", "")
     state[FORM_FOR] = form_for
@@ -84,15 +84,15 @@ def raw(name: str, evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> di
     state = st.session_state
     return {
         "participant": name,
-        "scenarios": {s: common.probability(state.get(cred_key(s))) for s in SCENARIO_IDS},
-        "factors": {f: common.probability(state.get(factor_key(f))) for f in defaults.factor_ids},
-        "p_scheming": common.probability(state.get(P_SCHEMING_KEY)),
+        "scenarios": {s: formats.probability(state.get(cred_key(s))) for s in SCENARIO_IDS},
+        "factors": {f: formats.probability(state.get(factor_key(f))) for f in defaults.factor_ids},
+        "p_scheming": formats.probability(state.get(P_SCHEMING_KEY)),
         "readings": {
-            e.id: {s: common.probability(state.get(reading_key(e.id, s))) for s in SCENARIO_IDS}
+            e.id: {s: formats.probability(state.get(reading_key(e.id, s))) for s in SCENARIO_IDS}
             for e in evidence
         },
         "rationale": state.get(RATIONALE_KEY) or "",
-        "meta": {s: common.probability(state.get(meta_key(s))) for s in SCENARIO_IDS},
+        "meta": {s: formats.probability(state.get(meta_key(s))) for s in SCENARIO_IDS},
     }
 
 
@@ -140,7 +140,7 @@ def rescale() -> None:
     values = [st.session_state.get(cred_key(s)) for s in SCENARIO_IDS]
     if any(v is None for v in values):
         return
-    scaled = common.rescaled_percentages(values)
+    scaled = formats.rescaled_percentages(values)
     if scaled is not None:
         for s, v in zip(SCENARIO_IDS, scaled, strict=True):
             st.session_state[cred_key(s)] = v

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, formats
 from model import Response, to_group_data
 from model.member_view import MIN_GROUP_VIEW, member_view
 from model.meta import MIN_META_ANSWERS, MetaPredictions, meta_predictions
@@ -35,7 +35,7 @@ def group_view(store: Any, group: Group, evidence: tuple[EvidenceItem, ...], me:
                 )
                 view = member_view(analysis.result)
             except CruxboardError as exc:
-                st.error(common.md_escape(str(exc)))
+                st.error(formats.md_escape(str(exc)))
                 return
             count.markdown(f"{data.n} member(s) have answered in round {group.current_round}.")
             if not view.shown:
@@ -45,15 +45,15 @@ def group_view(store: Any, group: Group, evidence: tuple[EvidenceItem, ...], me:
                 pd.DataFrame(
                     {
                         "group consensus μ": [
-                            common.show_stat(view.consensus_prior[s]) for s in SCENARIO_IDS
+                            formats.show_stat(view.consensus_prior[s]) for s in SCENARIO_IDS
                         ],
                         "after the evidence": [
-                            common.show_stat(view.consensus_posterior[s]) for s in SCENARIO_IDS
+                            formats.show_stat(view.consensus_posterior[s]) for s in SCENARIO_IDS
                         ],
                         "average (linear pool)": [
-                            common.show_percent(view.linear_pool[s]) for s in SCENARIO_IDS
+                            formats.show_percent(view.linear_pool[s]) for s in SCENARIO_IDS
                         ],
-                        "log pool": [common.show_percent(view.log_pool[s]) for s in SCENARIO_IDS],
+                        "log pool": [formats.show_percent(view.log_pool[s]) for s in SCENARIO_IDS],
                     },
                     index=[f"{s.id} · {s.name}" for s in common.defaults().scenarios],
                 ),
@@ -72,7 +72,7 @@ def group_view(store: Any, group: Group, evidence: tuple[EvidenceItem, ...], me:
             )
             st.dataframe(
                 pd.DataFrame(
-                    {k: [common.show_percent(v) for v in vals] for k, vals in pools.items()},
+                    {k: [formats.show_percent(v) for v in vals] for k, vals in pools.items()},
                     index=list(SCENARIO_IDS),
                 ),
                 key="elicit_pools_table",

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, formats
 from app_pages.elicit_sections import form
 from model.history import Change, revision_diff
 from priors import SCENARIO_IDS, Defaults, EvidenceItem
@@ -21,7 +21,7 @@ def _shown_value(value: float | str | None) -> str:
     if isinstance(value, str):
         text = " ".join(value.split())
         return "(empty)" if not text else text if len(text) <= 60 else text[:59] + "…"
-    return common.show_percent(value)
+    return formats.show_percent(value)
 
 
 def _answer_name(change: Change, evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> str:
@@ -48,7 +48,7 @@ def _changes(revisions: list[Any], evidence: tuple[EvidenceItem, ...], defaults:
 
     A list, not a table: it wraps on a phone instead of hiding columns.
     """
-    esc = common.md_escape
+    esc = formats.md_escape
     with st.container(key="elicit_changes"):
         st.markdown(
             "**What changed**: every answer that differs from the one saved before it "
@@ -131,10 +131,10 @@ def history(store: Any, participant: Participant, evidence: tuple[EvidenceItem, 
                         "saved (UTC)": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                         "round": r.round,
                         **{
-                            s: common.show_percent(r.payload["scenarios"].get(s))
+                            s: formats.show_percent(r.payload["scenarios"].get(s))
                             for s in SCENARIO_IDS
                         },
-                        "direct P(scheming)": common.show_percent(r.payload.get("p_scheming")),
+                        "direct P(scheming)": formats.show_percent(r.payload.get("p_scheming")),
                     }
                     for r in revisions
                 ]

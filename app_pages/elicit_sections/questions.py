@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, formats
 from app_pages.elicit_sections import form
 from model.figures import figure_bytes, scenario_sketch
 from model.individual import counts_rates
@@ -111,7 +111,7 @@ def factors(defaults: Defaults) -> None:
 
 def _reference(item: EvidenceItem, s: str, defaults: Defaults) -> str:
     ref = reading_default(item, s, defaults)
-    return "none (an empty reading means no update)" if ref is None else common.show_percent(ref)
+    return "none (an empty reading means no update)" if ref is None else formats.show_percent(ref)
 
 
 def evidence_items(evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> None:
@@ -160,7 +160,7 @@ def evidence_items(evidence: tuple[EvidenceItem, ...], defaults: Defaults) -> No
                     if rates is not None:  # the answer's weight rests on this assumed rate
                         st.caption(
                             f"assumed misalignment rate under {s}: "
-                            f"{common.show_percent(float(rates[k]))} of episodes"
+                            f"{formats.show_percent(float(rates[k]))} of episodes"
                         )
             _reference_box(item, defaults)
 
@@ -200,7 +200,7 @@ def _reference_box(item: EvidenceItem, defaults: Defaults) -> None:
             columns = {"reference": refs}
         st.dataframe(  # scenarios down the side: narrow enough for a phone
             pd.DataFrame(
-                {name: [common.show_percent(v) for v in vals] for name, vals in columns.items()},
+                {name: [formats.show_percent(v) for v in vals] for name, vals in columns.items()},
                 index=list(SCENARIO_IDS),
             ),
             key=f"elicit_reference_{item.id}",

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, formats
 from store import Group
 
 COOKIE_PREFIX = "cruxboard_"
@@ -88,7 +88,7 @@ def offer_to_continue(store: Any, group: Group) -> bool:
     with st.container(key="elicit_welcome_back"):
         st.markdown(
             "You have answered in this group as "
-            f"**{common.md_escape(participant.display_name)}**: continue with your answers."
+            f"**{formats.md_escape(participant.display_name)}**: continue with your answers."
         )
         left, right = st.columns(2)
         left.button(

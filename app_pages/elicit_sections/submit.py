@@ -16,7 +16,7 @@ import time
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, formats
 from app_pages.elicit_sections import form
 from model import update, validate_response
 from priors import EvidenceItem
@@ -162,11 +162,11 @@ def show_result(group_id: str, token: str | None) -> None:
         return
     kind, message = result
     if kind == "error":
-        st.error(common.md_escape(message) + "  \nNothing was saved.")
+        st.error(formats.md_escape(message) + "  \nNothing was saved.")
     elif kind == "same":
-        st.info(common.md_escape(message))
+        st.info(formats.md_escape(message))
     else:
-        st.success(common.md_escape(message))
+        st.success(formats.md_escape(message))
         if kind == "first" and token:  # the come-back link, right where they look now
             common.show_link(
                 "elicit",

@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import formats
 from app_pages.sections.figure import figure as _figure
 from model import Analysis
 from model import figures as figs
@@ -20,7 +20,7 @@ def headline(result: Result, defaults: Defaults) -> None:
     """The argument in a few sentences, at the top of the dashboard."""
     with st.container(key="db_headline", border=True):
         for sentence in headline_sentences(result, defaults):
-            st.markdown("- " + common.md_escape(sentence))
+            st.markdown("- " + formats.md_escape(sentence))
 
 
 def settle(key: str, analysis: Analysis) -> None:
@@ -48,7 +48,7 @@ def settle(key: str, analysis: Analysis) -> None:
                     "expected fall (bits) [94 % HDI]": "–"
                     if s.vod is None
                     else f"{s.vod.mean:+.3f} [{s.vod.hdi[0]:+.3f}, {s.vod.hdi[1]:+.3f}]",
-                    "P(yes)": common.show_percent(s.p_yes),
+                    "P(yes)": formats.show_percent(s.p_yes),
                     "polarising": "yes" if s.polarising else "",
                     "double crux of": ", ".join(f"{p.a} & {p.b}" for p in s.pairs),
                 }
@@ -67,7 +67,7 @@ def camps(key: str, analysis: Analysis) -> None:
     st.header("Worldview camps")
     st.caption(
         "Members grouped by their whole answer (credences, factors and readings), with soft "
-        f"membership; the number of camps is chosen by the data. {common.md_escape(camps.method)}"
+        f"membership; the number of camps is chosen by the data. {formats.md_escape(camps.method)}"
     )
     if camps.k > 1:
         st.dataframe(
@@ -87,9 +87,9 @@ def camps(key: str, analysis: Analysis) -> None:
     if camps.common_ground:
         st.markdown(
             "**Common ground** (every camp near the group's mean): "
-            + common.md_escape(
+            + formats.md_escape(
                 ", ".join(
-                    f"{g.quantity} {common.show_percent(g.mean)}" for g in camps.common_ground
+                    f"{g.quantity} {formats.show_percent(g.mean)}" for g in camps.common_ground
                 )
             )
         )

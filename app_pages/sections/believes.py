@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import formats
 from app_pages.sections.figure import figure as _figure
 from model import Analysis
 from model import figures as figs
@@ -23,13 +23,13 @@ def consensus(key: str, result: Result, defaults: Defaults, analysis: Analysis) 
         pd.DataFrame(
             {
                 "consensus μ [94 % HDI]": [
-                    common.show_stat(result.consensus_prior[s]) for s in SCENARIO_IDS
+                    formats.show_stat(result.consensus_prior[s]) for s in SCENARIO_IDS
                 ],
                 "after the evidence [94 % HDI]": [
-                    common.show_stat(result.consensus_posterior[s]) for s in SCENARIO_IDS
+                    formats.show_stat(result.consensus_posterior[s]) for s in SCENARIO_IDS
                 ],
                 "a new member, after the evidence [94 % HDI]": [
-                    common.show_stat(result.new_member_posterior[s]) for s in SCENARIO_IDS
+                    formats.show_stat(result.new_member_posterior[s]) for s in SCENARIO_IDS
                 ],
             },
             index=names,
@@ -48,8 +48,8 @@ def consensus(key: str, result: Result, defaults: Defaults, analysis: Analysis) 
     agreement = result.agreement
     st.markdown(
         "Agreement κ (larger = more alike): "
-        + common.md_escape(
-            common.show_stat(agreement.kappa, as_percent=False, reason=agreement.reason)
+        + formats.md_escape(
+            formats.show_stat(agreement.kappa, as_percent=False, reason=agreement.reason)
         )
     )
     _figure(
@@ -69,7 +69,7 @@ def pools(key: str, result: Result, analysis: Analysis) -> None:
     st.header("Pools side by side")
     pools = {"prior": result.pools.prior, "posterior": result.pools.posterior}
     table = {
-        f"{k} ({when})": [common.show_percent(pools[when][k][s]) for s in SCENARIO_IDS]
+        f"{k} ({when})": [formats.show_percent(pools[when][k][s]) for s in SCENARIO_IDS]
         for when in ("prior", "posterior")
         for k in pools[when]
     }
@@ -84,8 +84,8 @@ def scheming(key: str, result: Result, analysis: Analysis) -> None:
     st.header("Scheming and its factors")
     rows = {
         f: [
-            common.show_stat(v.consensus),
-            common.show_stat(v.spread, as_percent=False, reason=v.spread_reason),
+            formats.show_stat(v.consensus),
+            formats.show_stat(v.spread, as_percent=False, reason=v.spread_reason),
         ]
         for f, v in result.factors.items()
         if not v.direct
@@ -103,7 +103,7 @@ def scheming(key: str, result: Result, analysis: Analysis) -> None:
                     "factor": [c.a for c in result.factor_correlation],
                     "and factor": [c.b for c in result.factor_correlation],
                     "correlation [94 % HDI]": [
-                        common.show_stat(c.correlation, as_percent=False)
+                        formats.show_stat(c.correlation, as_percent=False)
                         for c in result.factor_correlation
                     ],
                 }
@@ -118,7 +118,7 @@ def scheming(key: str, result: Result, analysis: Analysis) -> None:
         )
     st.dataframe(
         pd.DataFrame(
-            {"P(scheming) [94 % HDI]": [common.show_stat(v) for _, v in result.scheming.items()]},
+            {"P(scheming) [94 % HDI]": [formats.show_stat(v) for _, v in result.scheming.items()]},
             index=[SCHEMING_LABELS[k] for k, _ in result.scheming.items()],
         ),
         key="db_scheming_table",

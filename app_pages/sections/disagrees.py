@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import formats
 from app_pages.sections.figure import figure as _figure
 from model import Analysis
 from model import figures as figs
@@ -34,10 +34,10 @@ def disagreement(result: Result) -> None:
                 {
                     "quantity": d.quantity,
                     "moves": d.moves,
-                    "decides (SD of log-odds term, nats)": common.show_number(d.log_odds_sd),
-                    "members' SD": common.show_percent(d.observed_sd, digits=1),
-                    "members' SD (logit)": common.show_number(d.logit_sd),
-                    "model's SD [94 % HDI]": common.show_stat(d.spread, reason=d.reason),
+                    "decides (SD of log-odds term, nats)": formats.show_number(d.log_odds_sd),
+                    "members' SD": formats.show_percent(d.observed_sd, digits=1),
+                    "members' SD (logit)": formats.show_number(d.logit_sd),
+                    "model's SD [94 % HDI]": formats.show_stat(d.spread, reason=d.reason),
                     "model fits the spread?": "no: misfit"
                     if d.misfit
                     else ("–" if d.ppc_p is None else "yes"),
@@ -77,7 +77,7 @@ def cruxes(key: str, analysis: Analysis) -> None:
         f"{reference} are {total.mean:+.2f} nats (94 % HDI {total.hdi[0]:+.2f} to "
         f"{total.hdi[1]:+.2f}), split into "
         + "; ".join(
-            f"{'prior' if t == 'prior' else common.md_escape(texts.get(t, t))} {c.mean:+.2f}"
+            f"{'prior' if t == 'prior' else formats.md_escape(texts.get(t, t))} {c.mean:+.2f}"
             for t, c in zip(crux.terms, crux.consensus, strict=True)
         )
         + ". Each bar is a member's part minus the consensus's; the parts add up to the gap."
@@ -95,11 +95,11 @@ def cruxes(key: str, analysis: Analysis) -> None:
         name for name, row in zip(crux.participants, crux.defaulted, strict=True) if row.any()
     ]
     if notes:
-        st.caption("Ruled out: " + common.md_escape("; ".join(notes)) + ".")
+        st.caption("Ruled out: " + formats.md_escape("; ".join(notes)) + ".")
     if defaulted:
         st.caption(
             "Readings left to the reference default (not the member's view): "
-            + common.md_escape(", ".join(defaulted))
+            + formats.md_escape(", ".join(defaulted))
             + "."
         )
     names = list(crux.participants)
@@ -121,8 +121,8 @@ def cruxes(key: str, analysis: Analysis) -> None:
             pd.DataFrame(
                 {
                     f"log-odds {versus} : {reference}, {first} − {second}": [
-                        *(common.show_log_odds(v) for v in pair.parts),
-                        common.show_log_odds(pair.gap),
+                        *(formats.show_log_odds(v) for v in pair.parts),
+                        formats.show_log_odds(pair.gap),
                     ]
                 },
                 index=[*rows, "gap (the sum of the rows)"],
@@ -130,7 +130,7 @@ def cruxes(key: str, analysis: Analysis) -> None:
             key="db_pair_table",
         )
         st.caption(
-            common.md_escape(
+            formats.md_escape(
                 f"{first}'s log-odds of {versus} against {reference} minus {second}'s, in nats, "
                 "split exactly into the prior part and each evidence item's part; the rows add "
                 "up to the gap." + (f" {pair.ruled_out}." if pair.ruled_out else "")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 from matplotlib.figure import Figure
 
-from app_pages import common
+from app_pages import common, formats
 from model import figures as figs
 from priors import Defaults
 
@@ -37,7 +37,7 @@ def figure(key: str, name: str, make: Callable[[], Figure], options: tuple = ())
     try:
         png = common.shown_figure_png(key, name, options, make)
     except ValueError as exc:  # e.g. a name matplotlib misreads
-        st.warning(f"This figure cannot be drawn: {common.md_escape(str(exc))}")
+        st.warning(f"This figure cannot be drawn: {formats.md_escape(str(exc))}")
         return
     st.image(png, width="stretch", alt=FIGURE_ALT[name])
     st.caption(FIGURE_ALT[name])

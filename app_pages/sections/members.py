@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, formats
 from priors.errors import CruxboardError
 from store import Group, Participant, StatusChange, Store
 
@@ -228,12 +228,12 @@ def _actions(group_id: str, token: str, rows: Sequence[MemberRow]) -> None:
                 format_func=lambda k: _label(by_id[k]),
                 key=INTO_KEY,
             )
-    who = common.md_escape(_label(row))
+    who = formats.md_escape(_label(row))
     if action == REMOVE:
         question = f"Yes, remove {who}: their answers stay stored but stop counting"
     elif action == MERGE:
         question = (
-            f"Yes, merge {who} into {common.md_escape(_label(by_id[into]))}: the member kept "
+            f"Yes, merge {who} into {formats.md_escape(_label(by_id[into]))}: the member kept "
             "stands, this one's answers stop counting"
         )
     else:
@@ -285,7 +285,7 @@ def render(store: Store, group: Group, *, token: str) -> None:
         result = st.session_state.get(RESULT)
         if result is not None:
             kind, message = result
-            (st.error if kind == "error" else st.success)(common.md_escape(message))
+            (st.error if kind == "error" else st.success)(formats.md_escape(message))
             if not st.session_state.get(CHANGED):  # else this run is cut short by a rerun
                 del st.session_state[RESULT]
         _actions(group.id, token, rows)

@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, formats
 from model.figures import meta_predictions as meta_figure
 from model.meta import CAVEAT, MetaPredictions
 from priors import Defaults
@@ -39,7 +39,7 @@ def render(result_meta: MetaPredictions, *, key: str, defaults: Defaults) -> Non
         if not meta.known:
             st.info(
                 f"{meta.answered} member(s) have said what they expect the group to say: "
-                + common.md_escape(str(meta.reason))
+                + formats.md_escape(str(meta.reason))
                 + "."
             )
             return
@@ -48,8 +48,8 @@ def render(result_meta: MetaPredictions, *, key: str, defaults: Defaults) -> Non
         st.dataframe(
             pd.DataFrame(
                 {
-                    "actual mean": [common.show_percent(meta.actual_mean[s]) for s in ids],
-                    "predicted mean": [common.show_percent(meta.predicted_mean[s]) for s in ids],
+                    "actual mean": [formats.show_percent(meta.actual_mean[s]) for s in ids],
+                    "predicted mean": [formats.show_percent(meta.predicted_mean[s]) for s in ids],
                     "surprise, points [94 % interval]": [
                         f"{_points(meta.surprise[s])} [{_points(meta.surprise_interval[s][0])}"
                         f" – {_points(meta.surprise_interval[s][1])}]"
@@ -64,15 +64,15 @@ def render(result_meta: MetaPredictions, *, key: str, defaults: Defaults) -> Non
         if popular is not None:
             st.markdown(
                 f"**{popular} is surprisingly popular**: the {meta.answered} members who "
-                f"answered both questions give it {common.show_percent(meta.actual_mean[popular])}"
+                f"answered both questions give it {formats.show_percent(meta.actual_mean[popular])}"
                 f" on average, but predicted the group would give it "
-                f"{common.show_percent(meta.predicted_mean[popular])}. It comes out on top in "
-                f"{common.show_percent(meta.surprisingly_popular_share)} of resamples."
+                f"{formats.show_percent(meta.predicted_mean[popular])}. It comes out on top in "
+                f"{formats.show_percent(meta.surprisingly_popular_share)} of resamples."
             )
         else:
             st.markdown(
                 "No single scenario is surprisingly popular: "
-                + common.md_escape(str(meta.tie_reason))
+                + formats.md_escape(str(meta.tie_reason))
                 + "."
             )
         st.markdown(
@@ -85,6 +85,6 @@ def render(result_meta: MetaPredictions, *, key: str, defaults: Defaults) -> Non
                 key, "meta_predictions", (), partial(meta_figure, meta, defaults)
             )
         except ValueError as exc:  # a figure matplotlib cannot draw; the table above stands
-            st.warning(f"This figure cannot be drawn: {common.md_escape(str(exc))}")
+            st.warning(f"This figure cannot be drawn: {formats.md_escape(str(exc))}")
             return
         st.image(png, width="stretch", alt=FIGURE_ALT)

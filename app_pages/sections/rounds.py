@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, formats
 from model.rounds import RoundComparison, compare_rounds
 from priors import SCENARIO_IDS, EvidenceItem
 from store import Group, Store
@@ -24,8 +24,8 @@ def rounds(
         results[r] = common.fitted(data).result
     table = {
         f"round {r} (n = {results[r].n_participants})": [
-            *(common.show_stat(results[r].consensus_prior[s]) for s in SCENARIO_IDS),
-            common.show_stat(
+            *(formats.show_stat(results[r].consensus_prior[s]) for s in SCENARIO_IDS),
+            formats.show_stat(
                 results[r].agreement.kappa, as_percent=False, reason=results[r].agreement.reason
             ),
         ]
@@ -41,5 +41,5 @@ def rounds(
     ]
     with st.container(key="db_rounds_verdict"):
         for c in comparisons:
-            st.markdown(common.md_escape(c.verdict))
+            st.markdown(formats.md_escape(c.verdict))
     return comparisons
