@@ -27,7 +27,7 @@ from app_pages import common
 from model.example import EXAMPLE_EVIDENCE, example_responses
 from priors import parse_evidence
 from store import Store
-from tests.app.test_pages import MEMBERS, _answer, _group, _page, _texts
+from tests.app.helpers import MEMBERS, _answer, _group, _page, _texts
 from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, streamlit_app
 
 IDLE_SECONDS = 10.0

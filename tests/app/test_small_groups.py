@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.app.test_pages import _answer, _group, _page, _texts
+from tests.app.helpers import _answer, _group, _page, _texts
 
 
 def test_one_member_dashboard_says_the_model_is_not_fitted_and_shows_her_own_pools(db):

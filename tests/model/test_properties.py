@@ -1,35 +1,22 @@
-"""Property tests of the response validator, the CSV/JSON importer and the command line.
+"""Property tests of the response validator.
 
 Bad input of every kind must end in a `ResponseError` that names the field and says how
-to fix it (never another exception); valid input must pass and survive CSV and JSON.
-Bugs these properties found are kept as regression tests at the end of the file.
+to fix it (never another exception), for one response and for every bad or repeated row of
+a group; valid input must pass with its values and survive CSV and JSON. The importer and
+the command line are in test_file_properties.py; bugs these properties found are kept as
+regression tests in test_property_regressions.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import dataclasses
-import io
-import json
 import math
 import re
-from pathlib import Path
-from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from model.cli import main
-from model.io import (
-    MAX_FILE_BYTES,
-    csv_columns,
-    parse_responses,
-    read_responses,
-    responses_to_csv,
-    responses_to_json,
-)
+from model.io import parse_responses, read_responses, responses_to_csv, responses_to_json
 from model.schema import (
     MAX_NAME_CHARS,
     MAX_PARTICIPANTS,
@@ -38,25 +25,19 @@ from model.schema import (
     validate_group,
     validate_response,
 )
-from priors import SCENARIO_IDS, load_defaults
-
-DEFAULTS = load_defaults()
-EVIDENCE = DEFAULTS.evidence
-FACTORS = DEFAULTS.factor_ids
-EVIDENCE_IDS = tuple(e.id for e in EVIDENCE)
-FIELDS = ("participant", "scenarios", "factors", "p_scheming", "readings", "rationale")
-COLUMNS = csv_columns(EVIDENCE, DEFAULTS)
-
-# 1000 examples per property (so at least 1000 bad inputs each); every strategy is cheap.
-MANY = settings(
-    max_examples=1000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+from priors import SCENARIO_IDS
+from tests.model.property_strategies import (
+    DEFAULTS,
+    EVIDENCE,
+    EVIDENCE_IDS,
+    FACTORS,
+    FIELDS,
+    FIX,
+    MANY,
+    cheap_raw,
+    index,
+    junk_text,
 )
-
-# Words that tell the reader what to do. A message must contain one of them outside the
-# values the user gave (a junk key "give" must not count).
-_FIX = re.compile(r"\b(give|must|use|remove|shorten|rescale|add|check|save|enter|split)\b", re.I)
 
 
 def _says_how_to_fix(message: str, given_texts: list[str]) -> bool:
@@ -64,7 +45,7 @@ def _says_how_to_fix(message: str, given_texts: list[str]) -> bool:
     message = re.sub(r"^row \d+: ", "", message)
     for text in sorted(given_texts, key=len, reverse=True):
         message = message.replace(repr(text), "\u2205")  # user text is quoted in messages
-    return bool(_FIX.search(message))
+    return bool(FIX.search(message))
 
 
 def _check_message(message: str, tokens: list[str], given_texts: list[str]) -> None:
@@ -74,13 +55,11 @@ def _check_message(message: str, tokens: list[str], given_texts: list[str]) -> N
 
 # -- strategies: values ---------------------------------------------------------------------
 
-# Junk text that float() can never read (no digits, no letters of "nan"/"inf"/"e").
-_JUNK = "xyzqjwXYZQJW#@!?~;:,._-/ \u00e9\u6f22\U0001f9e8"
-junk_text = st.text(_JUNK, min_size=1, max_size=30).filter(lambda s: s.strip())
 huge_text = st.integers(10_000, 300_000).map(lambda n: "x" * n)
 _NONFINITE = [math.nan, math.inf, -math.inf, "nan", "NaN", " inf ", "-Infinity", "1e999", "nan%"]
 
-# Ints up to 1e300 only: ints beyond float range crash today (see test_huge_ints_*).
+# Ints up to 1e300 only: ints beyond float range crash today (see test_huge_ints_* in
+# test_property_regressions.py).
 nonfinite = st.sampled_from(_NONFINITE)
 negative = st.one_of(
     st.floats(max_value=-5e-324, allow_infinity=False),
@@ -133,7 +112,7 @@ bad_rationale = st.one_of(
     junk_text.map(lambda s: f"{s}\x00"),
 )
 # Truthy non-mappings only: falsy ones ([], "", 0, False) are read as "no answers" today
-# (see test_falsy_non_mappings_are_refused).
+# (see test_falsy_non_mappings_are_refused in test_property_regressions.py).
 bad_mapping = st.one_of(
     st.lists(st.floats(0, 1), min_size=1, max_size=4),
     junk_text,
@@ -184,17 +163,6 @@ def valid_raw(draw, *, name=None) -> dict:
         "p_scheming": next(answers),
         "readings": {e: {s: next(answers) for s in SCENARIO_IDS} for e in EVIDENCE_IDS},
         "rationale": draw(_rationale_text),
-    }
-
-
-def _cheap_raw() -> dict:
-    return {
-        "participant": "Ada",
-        "scenarios": {"A": 0.4, "B": 0.3, "C": 0.2, "D": 0.1},
-        "factors": dict.fromkeys(FACTORS, 0.3),
-        "p_scheming": 0.05,
-        "readings": {e: {"A": 0.6, "B": 0.6, "C": 0.6, "D": 0.01} for e in EVIDENCE_IDS},
-        "rationale": "",
     }
 
 
@@ -325,7 +293,6 @@ def mutation(draw, raw: dict) -> tuple[list[str], list[str]]:
 _one_in_20 = st.integers(0, 19)
 _not_an_object = st.one_of(st.none(), st.integers(), junk_text, st.lists(st.integers()))
 _one_to_three = st.integers(1, 3)
-_index = st.integers(0, 10**6)
 
 
 @st.composite
@@ -334,7 +301,7 @@ def bad_response(draw, *, cheap_base: bool = True):
     if draw(_one_in_20) == 0:
         raw = draw(_not_an_object)
         return raw, ["response"], _texts(raw)
-    raw = _cheap_raw() if cheap_base else draw(valid_raw())
+    raw = cheap_raw() if cheap_base else draw(valid_raw())
     tokens, texts = [], []
     for _ in range(draw(_one_to_three)):
         t, x = draw(mutation(raw))
@@ -368,8 +335,8 @@ def bad_group(draw):
     for row in range(1, draw(_row_count) + 1):
         what = draw(_row_kind)
         if what == "repeat" and seen:
-            earlier = sorted(seen)[draw(_index) % len(seen)]
-            rows.append({**_cheap_raw(), "participant": f" {earlier}\t"})
+            earlier = sorted(seen)[draw(index) % len(seen)]
+            rows.append({**cheap_raw(), "participant": f" {earlier}\t"})
             expected.append((row, ["appears twice", f"also row {seen[earlier]}"], [earlier]))
         elif what == "bad":
             raw, tokens, texts = draw(bad_response())
@@ -377,7 +344,7 @@ def bad_group(draw):
             expected.append((row, tokens, texts))
         else:
             name = f"p{row}"
-            rows.append({**_cheap_raw(), "participant": name})
+            rows.append({**cheap_raw(), "participant": name})
             seen[name] = row
     return rows, expected
 
@@ -451,398 +418,3 @@ def test_valid_files_round_trip_through_disk(tmp_path):
 def test_too_many_responses_are_refused_before_any_is_validated():
     with pytest.raises(ResponseError, match="the limit is 20,000"):
         validate_group([{}] * (MAX_PARTICIPANTS + 1), evidence=EVIDENCE, defaults=DEFAULTS)
-
-
-# -- (2) the importer -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def examples() -> dict:
-    from model.example import example_responses
-
-    responses = example_responses(n=5)
-    return {
-        "responses": responses,
-        "csv": responses_to_csv(responses, evidence=EVIDENCE, defaults=DEFAULTS),
-        "json": responses_to_json(responses),
-    }
-
-
-_CELL = st.one_of(
-    st.sampled_from(["", " ", "0.25", "25%", "1", "0", "-0.1", "150", "nan", "inf", "1e999"]),
-    st.floats().map(repr),
-    st.integers(-(10**300), 10**300).map(str),
-    junk_text,
-    st.text(max_size=20),
-    st.sampled_from(['"', '""', 'a"b', "a,b", "\r", "\n", "\r\n", "\x00", "\ufeff"]),
-)
-_HEADER = st.lists(
-    st.one_of(
-        st.sampled_from(COLUMNS), st.sampled_from(["", "E", "x:A", "A ", "\ufeffparticipant"])
-    ),
-    max_size=14,
-)
-
-
-_width = st.integers(0, 16)
-_rows = st.integers(0, 4)
-_line_end = st.sampled_from(["\n", "\r\n"])
-
-
-@st.composite
-def csv_text(draw) -> str:
-    """A random header and cells, either well quoted or naively joined with commas."""
-    header = draw(_HEADER)
-    width = draw(_width) % (len(header) + 3)
-    rows = [[draw(_CELL) for _ in range(width)] for _ in range(draw(_rows))]
-    if draw(st.booleans()):
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator=draw(_line_end))
-        writer.writerows([header, *rows])
-        return buf.getvalue()
-    return "\n".join(",".join(r) for r in [header, *rows])
-
-
-json_value = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(10**300), 10**300),
-        st.floats(),
-        st.text(max_size=10),
-        st.sampled_from(FIELDS + SCENARIO_IDS + FACTORS + EVIDENCE_IDS),
-    ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4),
-        st.dictionaries(
-            st.one_of(st.text(max_size=8), st.sampled_from(FIELDS + SCENARIO_IDS)),
-            inner,
-            max_size=5,
-        ),
-    ),
-    max_leaves=20,
-)
-
-
-_file_kind = st.sampled_from(["bytes", "csv", "json", "cut_csv", "cut_json", "duplicate", "suffix"])
-_data_suffix = st.sampled_from([".csv", ".json"])
-_other_suffix = st.sampled_from(["", ".txt", ".toml", ".CSVX", ".json.gz"])
-_random_bytes = st.binary(max_size=300)
-
-
-@st.composite
-def bad_file(draw, examples: dict) -> tuple[str, bytes]:
-    """(suffix, content) of a responses file that is bad in some way."""
-    kind = draw(_file_kind)
-    if kind == "bytes":
-        return draw(_data_suffix), draw(_random_bytes)
-    if kind == "csv":
-        return ".csv", draw(csv_text()).encode("utf-8", "surrogatepass")
-    if kind == "json":
-        value = draw(json_value)
-        if draw(st.booleans()):
-            value = [value]
-        return ".json", json.dumps(value).encode()
-    if kind in ("cut_csv", "cut_json"):
-        fmt = kind.removeprefix("cut_")
-        text = examples[fmt]
-        cut = draw(_index) % len(text)
-        return f".{fmt}", text[:cut].encode()
-    if kind == "duplicate":
-        responses = examples["responses"]
-        dup = responses[draw(_index) % len(responses)]
-        group = [*responses, dataclasses.replace(dup, participant=f"  {dup.participant} ")]
-        group.insert(draw(_index) % len(group), group.pop())
-        if draw(st.booleans()):
-            return ".json", responses_to_json(group).encode()
-        return ".csv", responses_to_csv(group, evidence=EVIDENCE, defaults=DEFAULTS).encode()
-    suffix = draw(_other_suffix)
-    return suffix, examples["csv"].encode()
-
-
-@pytest.fixture(scope="module")
-def files_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("files")
-
-
-def _read_outcome(path: Path) -> str:
-    """'valid' or 'refused'; anything but a ResponseError propagates and fails the test."""
-    try:
-        read_responses(path, evidence=EVIDENCE, defaults=DEFAULTS)
-    except ResponseError as exc:
-        assert str(exc).strip()
-        return "refused"
-    return "valid"
-
-
-@MANY
-@given(data=st.data())
-def test_any_file_is_read_or_refused_with_a_response_error(data, examples, files_dir):
-    suffix, content = data.draw(bad_file(examples))
-    path = files_dir / f"responses{suffix}"
-    path.write_bytes(content)
-    outcome = _read_outcome(path)
-    note(f"{suffix} {content[:300]!r} -> {outcome}")
-    event(outcome)
-    if suffix not in (".csv", ".json") or content.startswith(b"\xff"):
-        assert outcome == "refused"
-
-
-@MANY
-@given(text=st.one_of(st.text(max_size=400), csv_text()), fmt=st.sampled_from(["csv", "json"]))
-def test_any_text_is_parsed_or_refused_with_a_response_error(text, fmt):
-    try:
-        parse_responses(text, fmt=fmt, evidence=EVIDENCE, defaults=DEFAULTS)
-    except ResponseError as exc:
-        assert str(exc).strip()
-
-
-def test_very_large_files_are_refused_by_size(tmp_path):
-    big = tmp_path / "big.csv"
-    with big.open("wb") as f:  # sparse: no 50 MB written
-        f.truncate(MAX_FILE_BYTES + 1)
-    with pytest.raises(ResponseError, match=f"the limit is {MAX_FILE_BYTES:,}"):
-        read_responses(big, evidence=EVIDENCE, defaults=DEFAULTS)
-
-
-def _padded_to(text: str, fmt: str, size: int) -> bytes:
-    """`text` (a CSV or JSON responses file) padded with spaces it ignores to `size` bytes.
-
-    JSON gets them after the list; CSV in front of its numbers (each cell stays under the
-    CSV field limit), never in a name or a rationale, whose characters count.
-    """
-    if fmt == "json":
-        data = text.encode()
-        return data + b" " * (size - len(data))
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    numeric = [c for c, name in enumerate(rows[0]) if name not in ("participant", "rationale")]
-    cells = [(r, c) for r in range(1, len(rows)) for c in numeric]
-
-    def written() -> bytes:
-        out = io.StringIO(newline="")
-        csv.writer(out, lineterminator="\n").writerows(rows)
-        return out.getvalue().encode()
-
-    spare = size - len(written())
-    for k, (r, c) in enumerate(cells):
-        rows[r][c] = " " * (spare // len(cells) + (k < spare % len(cells))) + rows[r][c]
-    return written()
-
-
-@pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_a_file_at_the_size_limit_is_read_and_one_byte_more_is_refused(tmp_path, examples, fmt):
-    at_limit = tmp_path / f"limit.{fmt}"
-    at_limit.write_bytes(_padded_to(examples[fmt], fmt, MAX_FILE_BYTES))
-    assert at_limit.stat().st_size == MAX_FILE_BYTES
-    # accepted: the same responses as the file without the padding
-    assert read_responses(at_limit, evidence=EVIDENCE, defaults=DEFAULTS) == examples["responses"]
-
-    over = tmp_path / f"over.{fmt}"
-    over.write_bytes(_padded_to(examples[fmt], fmt, MAX_FILE_BYTES + 1))
-    limit = f"{MAX_FILE_BYTES + 1:,} bytes; the limit is {MAX_FILE_BYTES:,}: split it"
-    with pytest.raises(ResponseError, match=re.escape(limit)):
-        read_responses(over, evidence=EVIDENCE, defaults=DEFAULTS)
-
-    # 50 MB of NUL bytes: read (not refused by size), then refused for what it holds
-    with at_limit.open("wb") as f:
-        f.truncate(0)
-        f.truncate(MAX_FILE_BYTES)
-    content = {"csv": "not valid CSV (field larger than field limit", "json": "not valid JSON"}
-    with pytest.raises(ResponseError, match=re.escape(content[fmt])) as err:
-        read_responses(at_limit, evidence=EVIDENCE, defaults=DEFAULTS)
-    assert "the limit is" not in str(err.value)
-
-
-# -- the command line ----------------------------------------------------------------------
-
-
-def _no_fit(*args, **kwargs):
-    raise AssertionError("valid input reached the model fit; the strategy must only give bad input")
-
-
-@settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(data=st.data())
-def test_the_command_line_exits_2_with_an_error_and_writes_nothing(data, examples, files_dir):
-    suffix, content = data.draw(bad_file(examples))
-    src = files_dir / f"cli{suffix}"
-    src.write_bytes(content)
-    if _read_outcome(src) == "valid":
-        return  # e.g. a CSV cut right after a whole row; only bad files are for this test
-    out = files_dir / "cli-out" / "result"
-    err = io.StringIO()
-    with mock.patch("model.analysis.analyse", _no_fit), contextlib.redirect_stderr(err):
-        status = main(["aggregate", str(src), "--out", str(out)])
-    assert status == 2
-    assert err.getvalue().startswith("error: "), err.getvalue()
-    assert not out.exists() and not out.parent.exists()
-
-
-def _oversized(path: Path) -> None:
-    with path.open("wb") as f:
-        f.truncate(MAX_FILE_BYTES + 1)
-
-
-@pytest.mark.parametrize(
-    ("name", "write", "message"),
-    [
-        ("big.csv", _oversized, f"the limit is {MAX_FILE_BYTES:,}"),
-        ("latin1.csv", lambda p: p.write_bytes(b"participant,A\n\xe9\n"), "not UTF-8"),
-        ("cut.json", lambda p: p.write_text('[{"participant": "x", "scen'), "not valid JSON"),
-        ("missing.csv", lambda p: None, "cannot read it"),
-    ],
-)
-def test_the_command_line_refuses_these_files_with_exit_2(tmp_path, capsys, name, write, message):
-    src = tmp_path / name
-    write(src)
-    out = tmp_path / "out"
-    with mock.patch("model.analysis.analyse", _no_fit):
-        assert main(["aggregate", str(src), "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and message in err, err
-    assert not out.exists()
-
-
-@pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_the_command_line_refuses_a_participant_given_twice(tmp_path, capsys, examples, fmt):
-    responses = examples["responses"]
-    twice = [
-        *responses,
-        dataclasses.replace(responses[1], participant=f" {responses[1].participant}"),
-    ]
-    src = tmp_path / f"twice.{fmt}"
-    text = (
-        responses_to_csv(twice, evidence=EVIDENCE, defaults=DEFAULTS)
-        if fmt == "csv"
-        else responses_to_json(twice)
-    )
-    src.write_text(text, encoding="utf-8")
-    with mock.patch("model.analysis.analyse", _no_fit):
-        assert main(["aggregate", str(src), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
-    assert f"row {len(twice)}: participant {responses[1].participant!r} appears twice" in err
-    assert "(also row 2); give each participant one row" in err
-    assert not (tmp_path / "out").exists()
-
-
-# -- regressions: bugs these properties found, fixed -----------------------------------------
-
-
-huge_int = st.one_of(st.integers(min_value=2**1024), st.integers(max_value=-(2**1024)))
-
-
-@settings(max_examples=1000, deadline=None)
-@given(value=huge_int, slot=st.sampled_from(["A", "p_scheming", "factor", "reading"]))
-def test_huge_ints_are_refused_with_a_response_error(value, slot):
-    raw = _cheap_raw()
-    if slot == "A":
-        raw["scenarios"]["A"] = value
-    elif slot == "p_scheming":
-        raw["p_scheming"] = value
-    elif slot == "factor":
-        raw["factors"][FACTORS[0]] = value
-    else:
-        raw["readings"][EVIDENCE_IDS[0]]["A"] = value
-    with pytest.raises(ResponseError):
-        validate_response(raw, evidence=EVIDENCE, defaults=DEFAULTS)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        pytest.param(
-            '[{"participant": "x", "scenarios": {"A": 1' + "0" * 309 + "}}]",
-            id="310-digit-int",
-        ),
-        pytest.param(
-            "[" + "1" * 4301 + "]",
-            id="4301-digit-int",
-        ),
-        pytest.param(
-            "[" * 100_000,
-            id="deep-nesting",
-        ),
-    ],
-)
-def test_pathological_json_is_refused_with_a_response_error(text):
-    with pytest.raises(ResponseError):
-        parse_responses(text, fmt="json", evidence=EVIDENCE, defaults=DEFAULTS)
-
-
-def test_a_folder_given_as_the_responses_file_exits_2(tmp_path, capsys):
-    folder = tmp_path / "responses.csv"
-    folder.mkdir()
-    assert main(["aggregate", str(folder), "--out", str(tmp_path / "out")]) == 2
-    assert capsys.readouterr().err.startswith("error: ")
-
-
-def test_a_long_valid_rationale_round_trips_through_csv():
-    r = validate_response(
-        {**_cheap_raw(), "rationale": "r" * 131_073}, evidence=EVIDENCE, defaults=DEFAULTS
-    )
-    text = responses_to_csv([r], evidence=EVIDENCE, defaults=DEFAULTS)
-    assert parse_responses(text, fmt="csv", evidence=EVIDENCE, defaults=DEFAULTS) == [r]
-
-
-@pytest.mark.parametrize("field", ["participant", "rationale"])
-def test_broken_unicode_is_refused(field):
-    with pytest.raises(ResponseError, match=field):
-        validate_response(
-            {**_cheap_raw(), field: "Ada \ud800"}, evidence=EVIDENCE, defaults=DEFAULTS
-        )
-
-
-@pytest.mark.parametrize("field", ["factors", "readings"])
-@pytest.mark.parametrize("value", [[], "", 0, False], ids=["list", "str", "int", "bool"])
-def test_falsy_non_mappings_are_refused(field, value):
-    with pytest.raises(ResponseError, match=field):
-        validate_response({**_cheap_raw(), field: value}, evidence=EVIDENCE, defaults=DEFAULTS)
-
-
-def _message(fmt_or_raw, **kwargs) -> str:
-    try:
-        if isinstance(fmt_or_raw, str):
-            parse_responses(kwargs["text"], fmt=fmt_or_raw, evidence=EVIDENCE, defaults=DEFAULTS)
-        else:
-            validate_group(fmt_or_raw, evidence=EVIDENCE, defaults=DEFAULTS)
-    except ResponseError as exc:
-        return str(exc)
-    raise AssertionError("no error")
-
-
-def _file_too_large(tmp_path: Path) -> str:
-    big = tmp_path / "big.csv"
-    with big.open("wb") as f:
-        f.truncate(MAX_FILE_BYTES + 1)
-    try:
-        read_responses(big, evidence=EVIDENCE, defaults=DEFAULTS)
-    except ResponseError as exc:
-        return str(exc)
-    raise AssertionError("no error")
-
-
-_MESSAGES = {
-    "unknown_field": lambda _: _message([{**_cheap_raw(), "colour": 1}]),
-    "unknown_scenario": lambda _: _message(
-        [{**_cheap_raw(), "scenarios": {"A": 0.5, "B": 0.5, "C": 0, "D": 0, "E": 0}}]
-    ),
-    "unknown_factor": lambda _: _message([{**_cheap_raw(), "factors": {"vibes": 0.5}}]),
-    "unknown_evidence": lambda _: _message([{**_cheap_raw(), "readings": {"other": {}}}]),
-    "required": lambda _: _message([{**_cheap_raw(), "scenarios": {"A": 1}}]),
-    "negative": lambda _: _message([{**_cheap_raw(), "p_scheming": -0.1}]),
-    "too_many_rows": lambda _: _message([{}] * (MAX_PARTICIPANTS + 1)),
-    "unknown_column": lambda _: _message("csv", text="participant,A,B,C,D,mood\n"),
-    "missing_column": lambda _: _message("csv", text="participant,A,B,C\n"),
-    "file_too_large": _file_too_large,
-    "not_csv": lambda _: _message("csv", text="participant,A,B,C,D\nx," + "9" * 200_000),
-    "not_json": lambda _: _message("json", text="[{"),
-}
-
-
-@pytest.mark.parametrize("template", list(_MESSAGES))
-def test_every_listed_message_says_how_to_fix_it(template, tmp_path):
-    """These messages once said only what was wrong; each now says what to do."""
-    assert _FIX.search(_MESSAGES[template](tmp_path))

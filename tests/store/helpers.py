@@ -1,5 +1,31 @@
 """Helpers shared by the store tests and the browser tests."""
 
+import textwrap
+from pathlib import Path
+
+from sqlalchemy import URL
+
+EVIDENCE = textwrap.dedent(
+    """\
+    # facilitator's evidence, TOML kept verbatim (comments, order, spacing)
+    [[evidence]]
+    id = "monitor-2025"
+    text = "3 detected misaligned actions in 1000 monitored episodes <b>not bold</b>"
+    k = 3
+    n = 1000
+    """
+)
+HOSTILE = (
+    "<script>alert('x')</script><img src=x onerror=alert(1)> \"quoted\" 'single' "
+    "& &amp; \\ backslash \u202eRTL\u202c \u2028line sep\u2029 emoji \U0001f9e8 "
+    "nul-escaped-by-json:\x00 bell:\x07 tab:\t cr:\r nl:\n é ß 漢字 ﷽"
+)
+
+
+def sqlite_url(path: Path) -> str:
+    """The URL of the SQLite database file at `path`."""
+    return URL.create("sqlite", database=str(path)).render_as_string()
+
 
 def strip_ids(export: dict) -> dict:
     """An export with ids replaced by positions, so two imports of it compare equal."""
