@@ -22,7 +22,7 @@ command line use), and path (d) is shown again with tune=1000 for comparison. Ro
   refused (exit status 2);
 - (d) `analyse(new_group, sampler=sampler)` in a long-lived process whose sampler compiled
   the model for another group: the app's path (the fit, every member's exact update and
-  every reported number, `model.results.build_result`: camps, what would settle it,
+  every reported number, `model.build.build_result`: camps, what would settle it,
   meta-predictions, cruxes, diagnostics);
 - in the same process at N = 100: the HTML report (`model.report.html_report`) and the
   figures (`save_all(..., workers=2)`; the first call, which starts the workers' server,

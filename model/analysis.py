@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.build import build_result
 from model.individual import IndividualUpdate, update_all
 from model.pools import binary_pools, scenario_pools
-from model.results import Result, build_result
+from model.results import Result
 from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from model.schema import GroupData, Response, to_group_data
 from priors import Defaults, EvidenceItem, load_defaults
@@ -45,7 +46,7 @@ class Analysis:
 
     @cached_property
     def result(self) -> Result:
-        """Every reported number of this group (`model.results.build_result`)."""
+        """Every reported number of this group (`model.build.build_result`)."""
         return build_result(self)
 
     @property
