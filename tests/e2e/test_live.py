@@ -17,7 +17,10 @@ from tests.e2e.server import wait_until_idle
 
 pytestmark = pytest.mark.e2e
 FIRST_VIEW = 120_000  # the first fit in the server may compile the model (about 60 s cold)
-LIVE_WAIT = 15_000  # a new answer to an idle page: a check once a second, a refit of 200 draws
+# A new answer to an idle page: a check once a second, a refit of 200 draws, the page drawn
+# again. How fast is measured by benchmarks/bench_dashboard.py; this test checks that the page
+# follows by itself. On a loaded machine a fit of 3 answers took 7.1 s and 15 s was too short.
+LIVE_WAIT = 60_000
 QUIET = 3_000  # with Live off, three checks' worth of time in which nothing may change
 MEMBERS = 3
 
