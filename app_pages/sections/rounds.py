@@ -19,9 +19,8 @@ def rounds(
         return []
     st.header("Rounds compared")
     results = {}
-    for r in rounds:
-        data = common.round_data(store, group, evidence, round=r)
-        results[r] = common.fitted(data).result
+    for r in rounds:  # the current round's newest answers, as the page above shows them
+        results[r] = common.fitted_latest(store, group, evidence, round=r)[1].result
     table = {
         f"round {r} (n = {results[r].n_participants})": [
             *(formats.show_stat(results[r].consensus_prior[s]) for s in SCENARIO_IDS),
