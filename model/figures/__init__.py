@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import io
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -189,17 +191,50 @@ _job: _Drawn | None = None  # a worker's analysis, set once per worker by `_star
 _job_args: tuple[Path | None, tuple[str, ...], int | None] | None = None
 
 
+CALLER_CHECK_SECONDS = 1.0  # how often a worker checks that the process it draws for lives
+
+
 def _start_job(
     drawn: _Drawn,
     out_dir: Path | None,
     formats: tuple[str, ...],
     max_width_px: int | None,
     nice: int = 0,
+    caller: int | None = None,
 ) -> None:
     global _job, _job_args
     _job, _job_args = drawn, (out_dir, formats, max_width_px)
     if nice:
         os.nice(nice)
+    if caller is not None:
+        threading.Thread(target=_exit_without, args=(caller,), daemon=True).start()
+
+
+def _gone(pid: int) -> bool:
+    """Whether process `pid` has ended (a zombie, ended but not yet reaped, counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _exit_without(caller: int) -> None:
+    """A worker's watch: exit once the process whose pool it serves has ended.
+
+    A pool's workers wait on a queue whose writing end they hold themselves, so when the
+    caller is killed with its pool open (a server stopped while it draws ahead), nothing
+    tells them: they, and the server they were forked from, would stay for good (about
+    130 MB each).
+    """
+    while not _gone(caller):
+        time.sleep(CALLER_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _save_one(
@@ -338,7 +373,7 @@ def save_all(
         max_workers=min(workers, len(names)),
         mp_context=_pool_context(),
         initializer=_start_job,
-        initargs=(drawn, out_dir, formats, max_width_px),
+        initargs=(drawn, out_dir, formats, max_width_px, 0, os.getpid()),
     ) as pool:
         return [p for paths in pool.map(_save_in_job, names) for p in paths]
 
@@ -368,6 +403,6 @@ def draw_pngs(
         max_workers=max(1, min(workers, len(names))),
         mp_context=_pool_context(),
         initializer=_start_job,
-        initargs=(drawn, None, ("png",), max_width_px, nice),
+        initargs=(drawn, None, ("png",), max_width_px, nice, os.getpid()),
     ) as pool:
         return dict(pool.map(_png_in_job, names))
