@@ -242,6 +242,15 @@ def _pool_table(pools: Mapping[str, np.ndarray], keys: list[str]) -> dict[str, d
     return {k: dict(zip(keys, map(float, v), strict=True)) for k, v in pools.items()}
 
 
+def _pools(analysis: Analysis, factor_names: list[str]) -> Pools:
+    """The stated answers' pools: scenarios before and after the evidence, and the factors."""
+    return Pools(
+        prior=_pool_table(analysis.prior_pools(), list(SCENARIO_IDS)),
+        posterior=_pool_table(analysis.posterior_pools(), list(SCENARIO_IDS)),
+        factors=_pool_table(analysis.factor_pools(), factor_names),
+    )
+
+
 def _unfitted(analysis: Analysis) -> Result:
     from model.analysis import NOT_FITTED
 
@@ -262,11 +271,7 @@ def _unfitted(analysis: Analysis) -> Result:
         factors=None,
         scheming=None,
         mu_d=None,
-        pools=Pools(
-            prior=_pool_table(analysis.prior_pools(), list(SCENARIO_IDS)),
-            posterior=_pool_table(analysis.posterior_pools(), list(SCENARIO_IDS)),
-            factors=_pool_table(analysis.factor_pools(), fnames),
-        ),
+        pools=_pools(analysis, fnames),
         participants=_participants(analysis),
         disagreement=_disagreement(analysis),
         cruxes=None,
@@ -342,11 +347,7 @@ def build_result(analysis: Analysis) -> Result:
             direct_new_member=Stat.of(post["direct_new_member"].values),
         ),
         mu_d=Stat.of(post["mu"].sel(scenario="D").values),
-        pools=Pools(
-            prior=_pool_table(analysis.prior_pools(), list(SCENARIO_IDS)),
-            posterior=_pool_table(analysis.posterior_pools(), list(SCENARIO_IDS)),
-            factors=_pool_table(analysis.factor_pools(), fnames),
-        ),
+        pools=_pools(analysis, fnames),
         participants=_participants(analysis),
         disagreement=_disagreement(analysis),
         cruxes=against["A"],

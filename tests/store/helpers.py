@@ -1,5 +1,6 @@
 """Helpers shared by the store tests and the browser tests."""
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -68,3 +69,10 @@ def two_round_group(store, name: str, *, n: int, seed: int):
     store.open_next_round(group.id)
     store.add_revision(participant.id, round=2, payload=people[-1].to_dict())
     return group, token
+
+
+def broken_copy(exported: dict, change) -> dict:
+    """A deep copy of an export (through JSON, as a file would be) with `change` applied."""
+    copy = json.loads(json.dumps(exported))
+    change(copy)
+    return copy

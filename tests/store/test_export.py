@@ -14,7 +14,7 @@ from sqlalchemy import URL
 
 from priors.errors import BadInputError, CruxboardError, ImportFileError, StoreError
 from store import Store, export_json, parse_export_json
-from tests.store.helpers import EVIDENCE, HOSTILE, sqlite_url, strip_ids
+from tests.store.helpers import EVIDENCE, HOSTILE, broken_copy, sqlite_url, strip_ids
 
 # -- export and import --------------------------------------------------------------------
 
@@ -101,12 +101,6 @@ def good_export(tmp_path_factory) -> dict:
         return source.export_group(group.id)
 
 
-def _broken(exported: dict, change) -> dict:
-    copy = json.loads(json.dumps(exported))
-    change(copy)
-    return copy
-
-
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -140,7 +134,7 @@ def test_import_rejects_broken_exports_and_writes_nothing(
     store, raw_rows, good_export, change, message
 ):
     with pytest.raises(ValueError, match=message):
-        store.import_group(_broken(good_export, change))
+        store.import_group(broken_copy(good_export, change))
     for table in ("groups", "participants", "revisions"):
         assert raw_rows(table) == []
 
@@ -152,10 +146,12 @@ def test_import_rejects_non_dict(store):
 
 def test_import_refusals_are_import_file_errors(store, good_export):
     """A refused file is an ImportFileError: a CruxboardError and still a ValueError."""
-    broken = _broken(good_export, lambda d: d["revisions"][0].update(payload={"a": float("inf")}))
+    broken = broken_copy(
+        good_export, lambda d: d["revisions"][0].update(payload={"a": float("inf")})
+    )
     refusals = [
         lambda: store.import_group(broken),
-        lambda: store.import_group(_broken(good_export, lambda d: d["group"].update(name=""))),
+        lambda: store.import_group(broken_copy(good_export, lambda d: d["group"].update(name=""))),
         lambda: Store.check_export(broken),
         lambda: parse_export_json(b"\xff"),
         lambda: parse_export_json("[1]"),

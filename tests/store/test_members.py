@@ -16,7 +16,7 @@ from priors.errors import BadInputError, ImportFileError
 from store import EXPORT_VERSION, SCHEMA_VERSION, NotFoundError, StatusChange, Store
 from store.schema import participant_status
 from tests.store import schema_v1
-from tests.store.helpers import strip_ids
+from tests.store.helpers import broken_copy, strip_ids
 
 TABLES = ("groups", "participants", "revisions")
 
@@ -329,12 +329,6 @@ def test_version_1_files_are_still_read(store):
         store.import_group({**old, "format_version": 2})
 
 
-def _broken(exported: dict, change) -> dict:
-    copy = json.loads(json.dumps(exported))
-    change(copy)
-    return copy
-
-
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -361,7 +355,7 @@ def test_import_refuses_broken_statuses_and_writes_nothing(store, raw_rows, chan
     exported = store.export_group(_group_with_history(store).id)
     counts = {table: len(raw_rows(table)) for table in (*TABLES, "participant_status")}
     with pytest.raises(ImportFileError, match=message):
-        store.import_group(_broken(exported, change))
+        store.import_group(broken_copy(exported, change))
     assert {table: len(raw_rows(table)) for table in counts} == counts
 
 
