@@ -193,7 +193,8 @@ def _diagnostics(result: Result) -> None:
     text = (
         f"Fitted to {result.n_participants} answers. Sampler: max R-hat "
         f"{d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}, {d.divergences} "
-        f"divergences ({d.chains} chains × {d.draws} draws, {d.seconds:.1f} s)."
+        f"divergences ({d.chains} chains × {d.draws} draws, step size tuned to "
+        f"{d.target_accept:.0%} acceptance, {d.seconds:.1f} s)."
     )
     with st.container(key="db_fit_note"):
         if d.max_rhat > 1.01 or d.divergences > 0:

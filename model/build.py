@@ -73,6 +73,7 @@ def _diagnostics(analysis: Analysis) -> Diagnostics:
         chains=int(post.sizes["chain"]),
         draws=int(post.sizes["draw"]),
         seconds=round(analysis.fit.seconds, 3),
+        target_accept=analysis.fit.target_accept,
     )
 
 

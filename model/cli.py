@@ -126,7 +126,7 @@ def _aggregate(args: argparse.Namespace) -> int:
         "no posterior: the group model was not fitted"
         if d is None
         else f"max R-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}, "
-        f"{d.divergences} divergences"
+        f"{d.divergences} divergences (step size tuned to {d.target_accept:.0%} acceptance)"
     )
     figures = f"figures ({', '.join(formats)})" if formats else "no figures"
     print(

@@ -28,7 +28,7 @@ from model import group
 from model._nutpie_internals import compile_model, load_compiled
 from model.derived import add_derived
 from model.group import build_model, model_data
-from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
+from model.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE, target_accept_for
 from model.schema import GroupData
 from priors import Defaults, load_defaults
 
@@ -83,6 +83,7 @@ class FitResult:
     idata: xr.DataTree
     seconds: float
     compile_seconds: float
+    target_accept: float
 
 
 @dataclass
@@ -150,6 +151,7 @@ class GroupSampler:
         cores: int = 2,
         random_seed: int | None = None,
         progress: bool = False,
+        target_accept: float | None = None,
     ) -> FitResult:
         """Sample the group posterior and add the derived quantities.
 
@@ -163,9 +165,16 @@ class GroupSampler:
         random_seed : int, optional
         progress : bool
             Show nutpie's progress bar (terminal or notebook).
+        target_accept : float, optional
+            The mean acceptance the step size is tuned to; by default
+            `model.sampling.target_accept_for(data.n)`: 0.95 below 12 members, 0.8 from 12.
         """
         if draws < 10 or tune < 10 or chains < 1:
             raise ValueError("draws and tune must be at least 10 and chains at least 1")
+        if target_accept is None:
+            target_accept = target_accept_for(data.n)
+        if not 0.0 < target_accept < 1.0:
+            raise ValueError("target_accept must lie between 0 and 1")
         start = time.perf_counter()
         values = model_data(data, self.defaults)
         compiled, compile_seconds = self._compiled_for(data, values)
@@ -180,9 +189,10 @@ class GroupSampler:
             seed=seed,
             progress_bar=progress,
             save_warmup=False,  # nothing reads the tuning draws; converting them costs time
+            target_accept=target_accept,
         )
         idata = add_derived(idata, data, defaults=self.defaults, random_seed=seed)
-        return FitResult(data, idata, time.perf_counter() - start, compile_seconds)
+        return FitResult(data, idata, time.perf_counter() - start, compile_seconds, target_accept)
 
 
 def fit(

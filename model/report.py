@@ -506,7 +506,7 @@ def _diagnostics_html(result: Result) -> str:
     text = (
         f"Sampler diagnostics: max R-hat {d.max_rhat:.3f}, min bulk ESS "
         f"{d.min_ess_bulk:.0f}, {d.divergences} divergences, {d.chains} chains × "
-        f"{d.draws} draws, {d.seconds} s."
+        f"{d.draws} draws, step size tuned to {d.target_accept:.0%} acceptance, {d.seconds} s."
     )
     return f'<p class="note">{_e(text)}</p>'
 

@@ -223,6 +223,7 @@ class Diagnostics:
     chains: int
     draws: int
     seconds: float
+    target_accept: float  # the mean acceptance NUTS's step size was tuned to
 
 
 @dataclass(frozen=True)

@@ -245,7 +245,7 @@ def hand_made_result(defaults: Defaults, members: tuple[Member, ...] = MEMBERS) 
             axes_quantities=(("credence:A",), ("credence:D",)),
             scores=(),
         ),
-        diagnostics=Diagnostics(1.01, 400.0, 0, 2, 200, 1.0),
+        diagnostics=Diagnostics(1.01, 400.0, 0, 2, 200, 1.0, 0.8),
     )
 
 

@@ -96,6 +96,7 @@ def test_public_signatures_are_unchanged():
         "cores",
         "random_seed",
         "progress",
+        "target_accept",
     ]
     assert fit_params["draws"].default == 1000
     assert list(inspect.signature(fit).parameters) == [

@@ -205,6 +205,7 @@ def test_summary_json_is_the_documented_summary(analysis):
         "chains",
         "draws",
         "seconds",
+        "target_accept",
     }
     want = _reference_summary(analysis, hdi)
     # The disagreement list is now ordered by the decision measure and has more fields
