@@ -84,11 +84,13 @@ def analyse(
     chains: int = DEFAULT_CHAINS,
     random_seed: int | None = None,
     progress: bool = False,
+    target_accept: float | None = None,
 ) -> Analysis:
     """Update every participant exactly, fit the group model and compute the results.
 
     Without `random_seed` a fresh one is drawn and kept in `Analysis.seed`. Below
     `MIN_GROUP_FIT` members the group model is not fitted (nothing imports PyMC then).
+    `target_accept` is passed to `GroupSampler.fit` (None: by the group's size).
     """
     defaults = defaults or load_defaults()
     responses = list(responses)
@@ -103,7 +105,13 @@ def analyse(
 
             sampler = GroupSampler(defaults=defaults)
         fitted = sampler.fit(
-            data, draws=draws, tune=tune, chains=chains, random_seed=random_seed, progress=progress
+            data,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=random_seed,
+            progress=progress,
+            target_accept=target_accept,
         )
     analysis = Analysis(responses, data, defaults, updates, fitted, random_seed)
     analysis.result  # noqa: B018  (computed now, so a fit and its numbers come together)

@@ -157,3 +157,26 @@ def test_figures_option_refuses_other_values(tmp_path, capsys):
         main(["aggregate", "x.csv", "--out", str(tmp_path), "--figures", "jpeg"])
     assert exc.value.code == 2
     assert "invalid choice: 'jpeg'" in capsys.readouterr().err
+
+
+def test_target_accept_option_reaches_the_sampler_and_the_summary(tmp_path):
+    """Given, it is the fit's target (the summary's diagnostics say so); by default a group
+    of 5 is sampled at 0.95 (`model.sampling.target_accept_for`)."""
+    src = tmp_path / "group.csv"
+    assert main(["example", "--out", str(src), "--n", "5"]) == 0
+    base = ["--draws", "20", "--tune", "20", "--seed", "1", "--chains", "2", "--figures", "none"]
+    for given, expected in ((["--target-accept", "0.9"], 0.9), ([], 0.95)):
+        out = tmp_path / f"result-{expected}"
+        assert main(["aggregate", str(src), "--out", str(out), *base, *given]) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["diagnostics"]["target_accept"] == expected
+
+
+@pytest.mark.parametrize("value", ["1", "0", "1.5", "-0.2", "nan"])
+def test_target_accept_outside_0_1_exits_2_and_writes_nothing(tmp_path, capsys, value):
+    src = tmp_path / "group.csv"
+    assert main(["example", "--out", str(src), "--n", "5"]) == 0
+    out = tmp_path / "result"
+    assert main(["aggregate", str(src), "--out", str(out), "--target-accept", value]) == 2
+    assert "--target-accept must lie between 0 and 1" in capsys.readouterr().err
+    assert not out.exists()
