@@ -29,7 +29,7 @@ SMALL_GROUP_TARGET_ACCEPT = 0.95
 With fewer members than about twice the four factors, the members' factor answers leave
 the factors' belief covariance T R T nearly singular in some direction, and that is where
 NUTS diverged: in six groups of 4-8 members the divergent draws' smallest eigenvalue of
-T R T was a median 1.4-3.7 times below the other draws'. On 15 simulated groups
+T R T was a median 1.4-3.6 times below the other draws'. On 15 simulated groups
 (`model.example`, 3, 4, 5, 8 and 12 members, seeds 1-3), 4 x 1000 draws, divergences per
 fit at 0.8: 12-71 for 3-5 members, 1-47 for 8, none for 12; at 0.9: 1-12 and 0-4; at 0.95:
 0-3 and none, for 1.3-1.4 times the gradients per draw (16.5-19 leapfrog steps against
