@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="the mean acceptance NUTS's step size is tuned to, between 0 and 1 "
-        "(default 0.95 below 12 members, 0.8 from 12)",
+        "(default 0.99 below 6 members, 0.95 below 12, 0.8 from 12)",
     )
     ag.add_argument(
         "--figures",

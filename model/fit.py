@@ -167,7 +167,8 @@ class GroupSampler:
             Show nutpie's progress bar (terminal or notebook).
         target_accept : float, optional
             The mean acceptance the step size is tuned to; by default
-            `model.sampling.target_accept_for(data.n)`: 0.95 below 12 members, 0.8 from 12.
+            `model.sampling.target_accept_for(data.n)`: 0.99 below 6 members, 0.95 below 12,
+            0.8 from 12.
         """
         if draws < 10 or tune < 10 or chains < 1:
             raise ValueError("draws and tune must be at least 10 and chains at least 1")

@@ -20,11 +20,9 @@ DEFAULT_CHAINS = 4
 DEFAULT_TARGET_ACCEPT = 0.8
 """The mean acceptance the step size is tuned to (nutpie's and PyMC's default)."""
 
-SMALL_GROUP = 12
-"""Groups with fewer members than this are sampled with `SMALL_GROUP_TARGET_ACCEPT`."""
-
-SMALL_GROUP_TARGET_ACCEPT = 0.95
-"""A smaller step for small groups, whose posterior has a narrow region NUTS diverges in.
+SMALL_GROUP_TARGET_ACCEPT = ((6, 0.99), (12, 0.95))
+"""(members below, target): smaller steps for small groups, whose posterior has a narrow
+region NUTS diverges in. Below 6 members 0.99, below 12 0.95, from 12 `DEFAULT_TARGET_ACCEPT`.
 
 With fewer members than about twice the four factors, the members' factor answers leave
 the factors' belief covariance T R T nearly singular in some direction, and that is where
@@ -34,12 +32,18 @@ T R T was a median 1.4-3.6 times below the other draws'. On 15 simulated groups
 fit at 0.8: 12-71 for 3-5 members, 1-47 for 8, none for 12; at 0.9: 1-12 and 0-4; at 0.95:
 0-3 and none, for 1.3-1.4 times the gradients per draw (16.5-19 leapfrog steps against
 13-14). At 0.95 on 30 more (3, 4, 6, 8 and 10 members, seeds 11-16): 0-3 per fit, none
-from 6 members, max R-hat 1.0066. From 12 members the fits at 0.8 had none, and 0.95 would
-cost 1.7 times the steps (15 against 9). Stan's partial-correlation map for R in place of
-the current one (lighter tails) changed none of these counts beyond the seeds' spread.
+from 6 members, max R-hat 1.0066. On 24 groups of 3, 4 and 5 (seeds 11-18): at 0.95, 7 fits
+of the 24 had 1-4 divergences (with 1,000 tuning steps instead of 300, 3 fits); at 0.99,
+none, for 1.8 times the steps (31-35 against 17-20; the sampling 2.4-2.7 s against
+1.3-1.5 s on this session's machine). From 12 members the fits at 0.8 had none, and 0.95
+would cost 1.7 times the steps (15 against 9). Stan's partial-correlation map for R in place
+of the current one (lighter tails) changed none of these counts beyond the seeds' spread.
 """
 
 
 def target_accept_for(n_members: int) -> float:
-    """The target acceptance for a group of `n_members`: 0.95 below `SMALL_GROUP`, else 0.8."""
-    return SMALL_GROUP_TARGET_ACCEPT if n_members < SMALL_GROUP else DEFAULT_TARGET_ACCEPT
+    """The target acceptance for a group of `n_members` (`SMALL_GROUP_TARGET_ACCEPT`)."""
+    for below, target in SMALL_GROUP_TARGET_ACCEPT:
+        if n_members < below:
+            return target
+    return DEFAULT_TARGET_ACCEPT

@@ -161,11 +161,11 @@ def test_figures_option_refuses_other_values(tmp_path, capsys):
 
 def test_target_accept_option_reaches_the_sampler_and_the_summary(tmp_path):
     """Given, it is the fit's target (the summary's diagnostics say so); by default a group
-    of 5 is sampled at 0.95 (`model.sampling.target_accept_for`)."""
+    of 5 is sampled at 0.99 (`model.sampling.target_accept_for`)."""
     src = tmp_path / "group.csv"
     assert main(["example", "--out", str(src), "--n", "5"]) == 0
     base = ["--draws", "20", "--tune", "20", "--seed", "1", "--chains", "2", "--figures", "none"]
-    for given, expected in ((["--target-accept", "0.9"], 0.9), ([], 0.95)):
+    for given, expected in ((["--target-accept", "0.9"], 0.9), ([], 0.99)):
         out = tmp_path / f"result-{expected}"
         assert main(["aggregate", str(src), "--out", str(out), *base, *given]) == 0
         summary = json.loads((out / "summary.json").read_text())

@@ -10,7 +10,7 @@ import pytest
 
 from model.analysis import analyse
 from model.example import example_responses
-from model.sampling import SMALL_GROUP, target_accept_for
+from model.sampling import SMALL_GROUP_TARGET_ACCEPT, target_accept_for
 from model.schema import to_group_data
 
 
@@ -20,15 +20,9 @@ def _group(defaults, n, seed):
 
 
 def test_the_target_acceptance_follows_the_group_size():
-    assert SMALL_GROUP == 12
-    assert [target_accept_for(n) for n in (3, 5, 11, 12, 100, 10_000)] == [
-        0.95,
-        0.95,
-        0.95,
-        0.8,
-        0.8,
-        0.8,
-    ]
+    assert SMALL_GROUP_TARGET_ACCEPT == ((6, 0.99), (12, 0.95))
+    sizes = (3, 5, 6, 11, 12, 100, 10_000)
+    assert [target_accept_for(n) for n in sizes] == [0.99, 0.99, 0.95, 0.95, 0.8, 0.8, 0.8]
 
 
 def test_fit_tunes_the_step_to_the_groups_target_and_records_it(defaults, sampler, monkeypatch):
@@ -40,18 +34,19 @@ def test_fit_tunes_the_step_to_the_groups_target_and_records_it(defaults, sample
         return real(*args, **kwargs)
 
     monkeypatch.setattr(nutpie, "sample", spy)
-    small, large = _group(defaults, 4, 1), _group(defaults, 12, 1)
+    small, middle, large = (_group(defaults, n, 1) for n in (4, 8, 12))
     fits = [
         sampler.fit(small, draws=20, tune=20, random_seed=1),
+        sampler.fit(middle, draws=20, tune=20, random_seed=1),
         sampler.fit(large, draws=20, tune=20, random_seed=1),
         sampler.fit(small, draws=20, tune=20, random_seed=1, target_accept=0.9),
     ]
-    assert seen == [0.95, 0.8, 0.9]
-    assert [f.target_accept for f in fits] == [0.95, 0.8, 0.9]
+    assert seen == [0.99, 0.95, 0.8, 0.9]
+    assert [f.target_accept for f in fits] == [0.99, 0.95, 0.8, 0.9]
     for bad in (0.0, 1.0, 1.5):
         with pytest.raises(ValueError, match="target_accept must lie between 0 and 1"):
             sampler.fit(small, draws=20, tune=20, target_accept=bad)
-    assert len(seen) == 3  # refused before sampling
+    assert len(seen) == 4  # refused before sampling
 
 
 def test_the_diagnostics_say_what_the_step_was_tuned_to(defaults, sampler):
@@ -65,7 +60,7 @@ def test_the_diagnostics_say_what_the_step_was_tuned_to(defaults, sampler):
         tune=20,
         random_seed=1,
     )
-    assert analysis.result.diagnostics.target_accept == 0.95
+    assert analysis.result.diagnostics.target_accept == 0.99
 
 
 @pytest.mark.slow
@@ -84,6 +79,6 @@ def test_small_groups_diverge_far_less_than_at_the_default_step(defaults, sample
         ]
 
     at_default_step, now = divergences(0.8), divergences(None)
-    print("divergences at 0.8:", at_default_step, "at 0.95:", now)
+    print("divergences at 0.8:", at_default_step, "at their own target:", now)
     assert sum(now) <= 12  # at most 0.1 % of the 12,000 draws
     assert sum(at_default_step) > 4 * max(sum(now), 3)
