@@ -35,7 +35,7 @@ fit at 0.8: 12-71 for 3-5 members, 1-47 for 8, none for 12; at 0.9: 1-12 and 0-4
 from 6 members, max R-hat 1.0066. On 24 groups of 3, 4 and 5 (seeds 11-18): at 0.95, 7 fits
 of the 24 had 1-4 divergences (with 1,000 tuning steps instead of 300, 3 fits); at 0.99,
 none, for 1.8 times the steps (31-35 against 17-20; the sampling 2.4-2.7 s against
-1.3-1.5 s on this session's machine). From 12 members the fits at 0.8 had none, and 0.95
+1.3-1.5 s on a 2-core machine, 2026-12-07). From 12 members the fits at 0.8 had none, and 0.95
 would cost 1.7 times the steps (15 against 9). Stan's partial-correlation map for R in place
 of the current one (lighter tails) changed none of these counts beyond the seeds' spread.
 """
