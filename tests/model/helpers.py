@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from model.example import example_responses
+from model.schema import GroupData, to_group_data
 from priors import SCENARIO_IDS
 
 
@@ -24,3 +26,9 @@ def raw_response(name="Ada", scen=(0.4, 0.3, 0.2, 0.1), **overrides):
     }
     raw.update(overrides)
     return raw
+
+
+def example_group(defaults, n: int, seed: int, evidence=None) -> GroupData:
+    """The group data of `model.example`'s group of `n` (seeded), on `evidence` or the defaults'."""
+    responses = example_responses(n=n, seed=seed, defaults=defaults)
+    return to_group_data(responses, evidence=evidence or defaults.evidence, defaults=defaults)

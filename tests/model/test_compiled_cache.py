@@ -18,11 +18,10 @@ import pytest
 
 from model import _nutpie_internals as internals
 from model import group
-from model.example import example_responses
 from model.fit import GroupSampler, model_key
 from model.group import model_data
-from model.schema import to_group_data
 from priors import load_evidence
+from tests.model.helpers import example_group
 
 ROOT = Path(__file__).resolve().parents[2]
 fit_module = importlib.import_module("model.fit")  # `model.fit` is the function `fit`
@@ -86,18 +85,13 @@ def records(tmp_path_factory):
     return folder, _child(folder, "build")
 
 
-def _group(defaults, n=30, seed=4, evidence=None):
-    responses = example_responses(n=n, seed=seed, defaults=defaults)
-    return to_group_data(responses, evidence=evidence or defaults.evidence, defaults=defaults)
-
-
 def _key(data, defaults):
     return model_key(data, defaults, model_data(data, defaults))
 
 
 def test_first_fresh_process_builds_and_stores_the_model(records, defaults):
     folder, first = records
-    key = _key(_group(defaults), defaults)
+    key = _key(example_group(defaults, 30, 4), defaults)
     assert first["built"] == [key]
     assert (folder / f"{key}.pkl").is_file()
 
@@ -115,7 +109,7 @@ def test_a_changed_key_builds_again(records, defaults, monkeypatch, tmp_path):
     monkeypatch.setattr(internals, "models_dir", lambda: folder)
     built = []
     monkeypatch.setattr(fit_module, "compile_model", lambda model, **kw: built.append(kw))
-    data = _group(defaults)
+    data = example_group(defaults, 30, 4)
     compiled, _ = GroupSampler(defaults=defaults)._compiled_for(data)
     assert built == [] and compiled.n_dim > 0  # the stored model, loaded
 
@@ -128,15 +122,15 @@ def test_a_changed_key_builds_again(records, defaults, monkeypatch, tmp_path):
 
 
 def test_key_is_the_same_for_other_answers_of_the_same_shape(defaults):
-    a, b = _group(defaults, seed=4), _group(defaults, seed=5)
+    a, b = example_group(defaults, 30, 4), example_group(defaults, 30, 5)
     assert (a.values != b.values).any()
     assert _key(a, defaults) == _key(b, defaults)
     # a group of another size has the same shapes too (sufficient statistics)
-    assert _key(_group(defaults, n=300), defaults) == _key(a, defaults)
+    assert _key(example_group(defaults, 300, 4), defaults) == _key(a, defaults)
 
 
 def test_key_changes_with_the_source_versions_priors_and_columns(defaults, monkeypatch, tmp_path):
-    data = _group(defaults)
+    data = example_group(defaults, 30, 4)
     base = _key(data, defaults)
 
     stiffer = defaults.model_copy(
@@ -152,14 +146,14 @@ def test_key_changes_with_the_source_versions_priors_and_columns(defaults, monke
     )
     assert _key(data, stiffer) != base, "a prior that is a constant in the graph"
 
-    other = _group(defaults, evidence=defaults.evidence[:1])
+    other = example_group(defaults, 30, 4, evidence=defaults.evidence[:1])
     assert _key(other, defaults) != base, "other columns"
 
     shifted = tmp_path / "shifted.toml"
     text = (ROOT / "priors" / "evidence.toml").read_text()
     shifted.write_text(text.replace("D = 0.5 }", "D = 0.4 }"))
     assert shifted.read_text() != text
-    same_ids = _group(defaults, evidence=load_evidence(shifted))
+    same_ids = example_group(defaults, 30, 4, evidence=load_evidence(shifted))
     assert same_ids.columns == data.columns
     assert _key(same_ids, defaults) != base, "a reading's default (its prior mean, the start)"
 

@@ -24,10 +24,9 @@ from model._nutpie_internals import (
     _user_data_slots,
 )
 from model._nutpie_internals import compile_model as _compile
-from model.example import example_responses
 from model.fit import GroupSampler, fit
 from model.group import build_model, model_data
-from model.schema import to_group_data
+from tests.model.helpers import example_group
 
 LOGP_C = ctypes.CFUNCTYPE(
     ctypes.c_int64,
@@ -49,11 +48,6 @@ EXPAND_C = ctypes.CFUNCTYPE(
 
 def _ptr(a):
     return a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
-
-
-def _group(defaults, n, seed):
-    responses = example_responses(n=n, seed=seed, defaults=defaults)
-    return to_group_data(responses, evidence=defaults.evidence, defaults=defaults)
 
 
 def test_user_data_slots_point_at_nutpies_pointers_and_shapes():
@@ -114,7 +108,7 @@ def test_public_signatures_are_unchanged():
 
 
 def test_disk_cache_off_is_nutpies_own_compile(defaults, monkeypatch):
-    model = build_model(_group(defaults, 5, 1), defaults=defaults)
+    model = build_model(example_group(defaults, 5, 1), defaults=defaults)
     sentinel = object()
     monkeypatch.setattr(nutpie, "compile_pymc_model", lambda m: sentinel)
     assert _compile(model, disk_cache=False) is sentinel
@@ -123,8 +117,8 @@ def test_disk_cache_off_is_nutpies_own_compile(defaults, monkeypatch):
 def test_callbacks_agree_with_the_graph_after_a_data_swap(defaults, sampler):
     """The C callbacks read the swapped-in data: logp, gradient and expanded draw equal
     the PyTensor functions' (same numba kernels) evaluated on the new data directly."""
-    compiled, _ = sampler._compiled_for(_group(defaults, 12, 1))
-    new = _group(defaults, 300, 2)
+    compiled, _ = sampler._compiled_for(example_group(defaults, 12, 1))
+    new = example_group(defaults, 300, 2)
     swapped = compiled.with_data(**model_data(new, defaults))
     shared = {v.name: swapped.shared_data[k] for v, k in swapped.shared_var_keys.items()}
     np.testing.assert_array_equal(shared["stick_n"], model_data(new, defaults)["stick_n"])
@@ -154,7 +148,7 @@ def test_callbacks_agree_with_the_graph_after_a_data_swap(defaults, sampler):
 
 
 def test_second_compile_of_the_same_model_loads_the_callbacks(defaults, sampler):
-    data = _group(defaults, 12, 1)
+    data = example_group(defaults, 12, 1)
     sampler._compiled_for(data)  # the session's compile wrote the cache (if it was cold)
     again = _compile(build_model(data, defaults=defaults))
     assert again.compiled_logp_func._cache_hits == 1

@@ -11,12 +11,7 @@ import pytest
 from model.analysis import analyse
 from model.example import example_responses
 from model.sampling import SMALL_GROUP_TARGET_ACCEPT, target_accept_for
-from model.schema import to_group_data
-
-
-def _group(defaults, n, seed):
-    responses = example_responses(n=n, seed=seed, defaults=defaults)
-    return to_group_data(responses, evidence=defaults.evidence, defaults=defaults)
+from tests.model.helpers import example_group
 
 
 def test_the_target_acceptance_follows_the_group_size():
@@ -34,7 +29,7 @@ def test_fit_tunes_the_step_to_the_groups_target_and_records_it(defaults, sample
         return real(*args, **kwargs)
 
     monkeypatch.setattr(nutpie, "sample", spy)
-    small, middle, large = (_group(defaults, n, 1) for n in (4, 8, 12))
+    small, middle, large = (example_group(defaults, n, 1) for n in (4, 8, 12))
     fits = [
         sampler.fit(small, draws=20, tune=20, random_seed=1),
         sampler.fit(middle, draws=20, tune=20, random_seed=1),
@@ -66,7 +61,7 @@ def test_the_diagnostics_say_what_the_step_was_tuned_to(defaults, sampler):
 @pytest.mark.slow
 def test_small_groups_diverge_far_less_than_at_the_default_step(defaults, sampler):
     """Groups of 3, 4 and 5 at 4 x 1,000 draws, each fitted at 0.8 and at their own target."""
-    groups = [(_group(defaults, n, seed), seed) for n, seed in ((3, 1), (4, 2), (5, 2))]
+    groups = [(example_group(defaults, n, seed), seed) for n, seed in ((3, 1), (4, 2), (5, 2))]
 
     def divergences(target_accept):
         return [
